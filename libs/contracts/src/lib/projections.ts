@@ -1,0 +1,63 @@
+/**
+ * The routing state that accounts (and billing, for prices) project into Redis for the proxy, which
+ * never reads PostgreSQL. Keys live under a configurable prefix (`tg:` by default; tests use their own).
+ */
+
+/** A key record, stored at `keyRecordKey(prefix, sha256hex(secret))` as JSON. */
+export interface KeyRecordProjection {
+  id: string;
+  name: string;
+  prefix: string;
+  organisationId: string;
+  tenantId: string;
+  tenantName: string;
+  tenantGroup: string;
+  /** public model names allowed; null = any */
+  models: string[] | null;
+  /** ISO instant, or null */
+  expiresAt: string | null;
+  revoked: boolean;
+  allowFallback: boolean;
+}
+
+/** A channel, stored in the hash `channelsKey(prefix)` under its id as JSON. */
+export interface ChannelProjection {
+  id: string;
+  name: string;
+  type: string;
+  baseUrl: string;
+  /** AES-256-GCM envelope of the provider credential (see server-kit `SecretBox`); never plaintext */
+  encryptedApiKey: string;
+  models: string[];
+  modelMapping: Record<string, string>;
+  priority: number;
+  weight: number;
+  groups: string[];
+  status: 'enabled' | 'disabled';
+  /** null for platform-wide channels */
+  organisationId: string | null;
+}
+
+/** A price, stored in the hash `pricesKey(prefix)` under the public model name as JSON. */
+export interface PriceProjection {
+  model: string;
+  inputNanoUsdPerMTok: string;
+  outputNanoUsdPerMTok: string;
+  version: number;
+}
+
+export type ProjectionChange =
+  | { kind: 'key'; hash: string }
+  | { kind: 'channels' }
+  | { kind: 'prices' }
+  | { kind: 'all' };
+
+export const DEFAULT_REDIS_PREFIX = 'tg:';
+
+export const projectionKeys = {
+  keyRecord: (prefix: string, keyHash: string): string => `${prefix}key:${keyHash}`,
+  channels: (prefix: string): string => `${prefix}channels`,
+  prices: (prefix: string): string => `${prefix}prices`,
+  /** pub/sub channel carrying `ProjectionChange` JSON messages */
+  changes: (prefix: string): string => `${prefix}changes`,
+};
