@@ -13,3 +13,4 @@ export * from './lib/usage-event';
 export * from './lib/queues';
 export * from './lib/projections';
 export * from './lib/errors';
+export * from './lib/accounts-management.dto';

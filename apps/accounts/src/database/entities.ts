@@ -1,0 +1,20 @@
+import { AuditLogEntity } from '../audit/audit-log.entity';
+import { RefreshTokenEntity } from '../auth/refresh-token.entity';
+import { ChannelEntity } from '../channels/channel.entity';
+import { ApiKeyEntity } from '../keys/api-key.entity';
+import { MembershipEntity } from '../organisations/membership.entity';
+import { OrganisationEntity } from '../organisations/organisation.entity';
+import { TenantEntity } from '../tenants/tenant.entity';
+import { UserEntity } from '../users/user.entity';
+
+/** Listed, not globbed: globs do not survive bundling. */
+export const ACCOUNTS_ENTITIES = [
+  OrganisationEntity,
+  UserEntity,
+  MembershipEntity,
+  TenantEntity,
+  ApiKeyEntity,
+  ChannelEntity,
+  RefreshTokenEntity,
+  AuditLogEntity,
+];

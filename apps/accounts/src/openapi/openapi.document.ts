@@ -1,0 +1,468 @@
+/**
+ * The accounts API described by hand (OpenAPI 3.1). A test compares its paths with the routes the
+ * application registers, so a new route without a description fails the build.
+ */
+
+type Schema = Record<string, unknown>;
+type Operation = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
+const uuid: Schema = { type: 'string', format: 'uuid' };
+const instant: Schema = { type: 'string', format: 'date-time' };
+const nullable = (schema: Schema): Schema => ({ oneOf: [schema, { type: 'null' }] });
+const strings: Schema = { type: 'array', items: { type: 'string' } };
+const roleEnum: Schema = { type: 'string', enum: ['owner', 'admin', 'finance', 'member'] };
+const object = (
+  properties: Record<string, Schema>,
+  required: string[] = Object.keys(properties),
+): Schema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
+const page = (item: string): Schema =>
+  object({
+    items: { type: 'array', items: ref(item) },
+    nextCursor: nullable(str({ description: 'opaque; null on the last page' })),
+  });
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
+const json = (description: string, schema: Schema) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const body = (schema: string) => ({
+  required: true,
+  content: { 'application/json': { schema: ref(schema) } },
+});
+const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: uuid });
+const pageParams = [
+  {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  },
+  { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 512 } },
+];
+
+const errors = {
+  400: problemResponse('Invalid input (validation_failed, malformed_json, invalid_cursor)'),
+  401: problemResponse('Missing, invalid or expired access token'),
+  403: problemResponse('Your role does not allow this'),
+  404: problemResponse('Not found, or not in an organisation you belong to'),
+};
+
+function op(
+  summary: string,
+  tag: string,
+  responses: Record<string, unknown>,
+  extra: Operation = {},
+): Operation {
+  return {
+    summary,
+    tags: [tag],
+    security: [{ bearer: [] }],
+    responses: { ...responses, ...errors },
+    ...extra,
+  };
+}
+
+function publicOp(
+  summary: string,
+  tag: string,
+  responses: Record<string, unknown>,
+  extra: Operation = {},
+): Operation {
+  return {
+    summary,
+    tags: [tag],
+    security: [],
+    responses: { ...responses, 400: errors[400] },
+    ...extra,
+  };
+}
+
+const schemas: Record<string, Schema> = {
+  Problem: object(
+    {
+      type: str(),
+      title: str(),
+      status: { type: 'integer' },
+      code: str({ description: 'stable machine-readable code' }),
+      detail: str(),
+      errors: strings,
+    },
+    ['type', 'title', 'status', 'code'],
+  ),
+  SignupRequest: object({
+    email: str({ format: 'email', maxLength: 254 }),
+    password: str({ minLength: 10, maxLength: 200 }),
+    organisationName: str({ minLength: 1, maxLength: 120 }),
+  }),
+  LoginRequest: object({
+    email: str({ format: 'email' }),
+    password: str({ minLength: 1, maxLength: 200 }),
+  }),
+  RefreshRequest: object({ refreshToken: str({ maxLength: 512 }) }),
+  TokenPair: object({
+    accessToken: str({ description: 'HS256 JWT, 15 minutes' }),
+    refreshToken: str({ description: 'opaque, single use: each refresh returns a new one' }),
+  }),
+  SignupResponse: object({
+    accessToken: str(),
+    refreshToken: str(),
+    user: object({ id: uuid, email: str() }),
+    organisation: object({ id: uuid, name: str() }),
+  }),
+  Me: object({
+    id: uuid,
+    email: str(),
+    isPlatformAdmin: { type: 'boolean' },
+    memberships: {
+      type: 'array',
+      items: object({ organisationId: uuid, organisationName: str(), role: roleEnum }),
+    },
+  }),
+  Organisation: object({
+    id: uuid,
+    name: str(),
+    billingTimeZone: str(),
+    role: roleEnum,
+    createdAt: instant,
+  }),
+  Member: object({ userId: uuid, email: str(), role: roleEnum, createdAt: instant }),
+  AddMemberRequest: object({ email: str({ format: 'email' }), role: roleEnum }),
+  CreateTenantRequest: object(
+    {
+      name: str({ minLength: 1, maxLength: 120 }),
+      group: str({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', default: 'default' }),
+    },
+    ['name'],
+  ),
+  UpdateTenantRequest: object(
+    {
+      name: str({ minLength: 1, maxLength: 120 }),
+      group: str({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$' }),
+      allowFallback: { type: 'boolean' },
+    },
+    [],
+  ),
+  Tenant: object({
+    id: uuid,
+    name: str(),
+    group: str(),
+    organisationId: uuid,
+    allowFallback: { type: 'boolean' },
+    createdAt: instant,
+  }),
+  CreateApiKeyRequest: object(
+    {
+      name: str({ minLength: 1, maxLength: 120 }),
+      models: { ...strings, maxItems: 200 },
+      expiresAt: instant,
+    },
+    ['name'],
+  ),
+  UpdateApiKeyRequest: object(
+    {
+      name: str({ minLength: 1, maxLength: 120 }),
+      models: nullable(strings),
+      expiresAt: nullable(instant),
+      allowFallback: { type: 'boolean' },
+    },
+    [],
+  ),
+  CreatedApiKey: object({
+    id: uuid,
+    name: str(),
+    prefix: str(),
+    key: str({ description: 'the secret, shown only here' }),
+  }),
+  ApiKey: object({
+    id: uuid,
+    name: str(),
+    prefix: str(),
+    tenantId: uuid,
+    models: nullable(strings),
+    expiresAt: nullable(instant),
+    revokedAt: nullable(instant),
+    allowFallback: { type: 'boolean' },
+    createdByUserId: nullable(uuid),
+    createdAt: instant,
+  }),
+  CreateChannelRequest: object(
+    {
+      name: str({ minLength: 1, maxLength: 120 }),
+      type: str({ enum: ['openai'] }),
+      baseUrl: str({ format: 'uri' }),
+      apiKey: str({ description: 'stored encrypted, never returned', writeOnly: true }),
+      models: { ...strings, minItems: 1 },
+      modelMapping: { type: 'object', additionalProperties: { type: 'string' } },
+      priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0 },
+      weight: { type: 'integer', minimum: 0, maximum: 10000, default: 1 },
+      groups: { ...strings, default: ['default'] },
+    },
+    ['name', 'type', 'baseUrl', 'apiKey', 'models'],
+  ),
+  UpdateChannelRequest: object(
+    {
+      name: str(),
+      baseUrl: str({ format: 'uri' }),
+      apiKey: str({ writeOnly: true }),
+      models: { ...strings, minItems: 1 },
+      modelMapping: { type: 'object', additionalProperties: { type: 'string' } },
+      priority: { type: 'integer' },
+      weight: { type: 'integer', minimum: 0 },
+      groups: strings,
+      status: str({ enum: ['enabled', 'disabled'] }),
+    },
+    [],
+  ),
+  Channel: object({
+    id: uuid,
+    name: str(),
+    type: str(),
+    baseUrl: str(),
+    models: strings,
+    modelMapping: { type: 'object', additionalProperties: { type: 'string' } },
+    priority: { type: 'integer' },
+    weight: { type: 'integer' },
+    groups: strings,
+    status: str({ enum: ['enabled', 'disabled'] }),
+    createdAt: instant,
+  }),
+  Health: { type: 'object', properties: { status: str() }, required: ['status'] },
+};
+
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Tollgate accounts API',
+    version: '1.0.0',
+    description:
+      'Organisations, users, memberships, tenants, API keys and provider channels. Errors are ' +
+      'application/problem+json. Lists take ?limit=&cursor= and answer {items, nextCursor}. A caller who is ' +
+      'not a member of the organisation owning a resource gets 404; a member whose role is not enough gets 403.',
+  },
+  servers: [{ url: '/' }],
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    schemas,
+  },
+  paths: {
+    '/api/v1/auth/signup': {
+      post: publicOp(
+        'Create a user and their organisation (the user becomes its owner)',
+        'auth',
+        { 201: json('Signed up', ref('SignupResponse')), 409: problemResponse('email_taken') },
+        { requestBody: body('SignupRequest') },
+      ),
+    },
+    '/api/v1/auth/login': {
+      post: publicOp(
+        'Exchange email and password for tokens',
+        'auth',
+        {
+          200: json('Signed in', ref('TokenPair')),
+          401: problemResponse('invalid_credentials'),
+          429: problemResponse('too_many_login_attempts (see Retry-After)'),
+        },
+        { requestBody: body('LoginRequest') },
+      ),
+    },
+    '/api/v1/auth/refresh': {
+      post: publicOp(
+        'Rotate a refresh token; presenting a rotated one revokes the whole session',
+        'auth',
+        {
+          200: json('New tokens', ref('TokenPair')),
+          401: problemResponse('invalid_refresh_token'),
+        },
+        { requestBody: body('RefreshRequest') },
+      ),
+    },
+    '/api/v1/auth/logout': {
+      post: publicOp(
+        'End the session the refresh token belongs to',
+        'auth',
+        { 204: { description: 'Signed out' } },
+        {
+          requestBody: body('RefreshRequest'),
+        },
+      ),
+    },
+    '/api/v1/me': {
+      get: op('The caller and their memberships', 'users', { 200: json('The caller', ref('Me')) }),
+    },
+    '/api/v1/orgs': {
+      get: op(
+        'Organisations the caller belongs to',
+        'organisations',
+        { 200: json('A page', page('Organisation')) },
+        {
+          parameters: pageParams,
+        },
+      ),
+    },
+    '/api/v1/orgs/{orgId}/members': {
+      get: op(
+        'Members (any role)',
+        'organisations',
+        { 200: json('A page', page('Member')) },
+        {
+          parameters: [pathParam('orgId'), ...pageParams],
+        },
+      ),
+      post: op(
+        'Add an existing user (owner, admin; only owners grant owner)',
+        'organisations',
+        { 201: json('Added', ref('Member')), 409: problemResponse('already_member') },
+        { parameters: [pathParam('orgId')], requestBody: body('AddMemberRequest') },
+      ),
+    },
+    '/api/v1/orgs/{orgId}/tenants': {
+      get: op(
+        'Tenants (any role)',
+        'tenants',
+        { 200: json('A page', page('Tenant')) },
+        {
+          parameters: [pathParam('orgId'), ...pageParams],
+        },
+      ),
+      post: op(
+        'Create a tenant (owner, admin)',
+        'tenants',
+        { 201: json('Created', ref('Tenant')) },
+        {
+          parameters: [pathParam('orgId')],
+          requestBody: body('CreateTenantRequest'),
+        },
+      ),
+    },
+    '/api/v1/tenants/{tenantId}': {
+      get: op(
+        'A tenant (any role)',
+        'tenants',
+        { 200: json('The tenant', ref('Tenant')) },
+        {
+          parameters: [pathParam('tenantId')],
+        },
+      ),
+      patch: op(
+        'Update name, group or fallback (owner, admin)',
+        'tenants',
+        { 200: json('Updated', ref('Tenant')) },
+        {
+          parameters: [pathParam('tenantId')],
+          requestBody: body('UpdateTenantRequest'),
+        },
+      ),
+    },
+    '/api/v1/tenants/{tenantId}/keys': {
+      get: op(
+        'Keys of a tenant, newest first, never the secret (any role)',
+        'keys',
+        { 200: json('A page', page('ApiKey')) },
+        {
+          parameters: [pathParam('tenantId'), ...pageParams],
+        },
+      ),
+      post: op(
+        'Issue a key; the secret is in this response only (owner, admin, member)',
+        'keys',
+        {
+          201: json('Issued', ref('CreatedApiKey')),
+        },
+        { parameters: [pathParam('tenantId')], requestBody: body('CreateApiKeyRequest') },
+      ),
+    },
+    '/api/v1/keys/{keyId}': {
+      patch: op(
+        'Rename, change models, expiry or fallback (owner, admin, or the member who created it)',
+        'keys',
+        {
+          200: json('Updated', ref('ApiKey')),
+        },
+        { parameters: [pathParam('keyId')], requestBody: body('UpdateApiKeyRequest') },
+      ),
+      delete: op(
+        'Revoke a key (owner, admin, or the member who created it); idempotent',
+        'keys',
+        {
+          204: { description: 'Revoked' },
+        },
+        { parameters: [pathParam('keyId')] },
+      ),
+    },
+    '/api/v1/admin/channels': {
+      get: op(
+        'Provider channels (platform admin)',
+        'channels',
+        { 200: json('A page', page('Channel')) },
+        {
+          parameters: pageParams,
+        },
+      ),
+      post: op(
+        'Connect a provider channel (platform admin); the credential is never returned',
+        'channels',
+        {
+          201: json('Created', ref('Channel')),
+        },
+        { requestBody: body('CreateChannelRequest') },
+      ),
+    },
+    '/api/v1/admin/channels/{channelId}': {
+      get: op(
+        'A channel (platform admin)',
+        'channels',
+        { 200: json('The channel', ref('Channel')) },
+        {
+          parameters: [pathParam('channelId')],
+        },
+      ),
+      patch: op(
+        'Update a channel, enable or disable it (platform admin)',
+        'channels',
+        { 200: json('Updated', ref('Channel')) },
+        {
+          parameters: [pathParam('channelId')],
+          requestBody: body('UpdateChannelRequest'),
+        },
+      ),
+    },
+    '/api/v1/openapi.json': {
+      get: {
+        summary: 'This document',
+        tags: ['meta'],
+        security: [],
+        responses: { 200: { description: 'OpenAPI 3.1' } },
+      },
+    },
+    '/health/live': {
+      get: {
+        summary: 'Liveness: the process answers',
+        tags: ['health'],
+        security: [],
+        responses: { 200: json('Alive', ref('Health')) },
+      },
+    },
+    '/health/ready': {
+      get: {
+        summary: 'Readiness: PostgreSQL and Redis answer',
+        tags: ['health'],
+        security: [],
+        responses: {
+          200: json('Ready', ref('Health')),
+          503: problemResponse('dependency_unavailable'),
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,39 @@
+import type { ChannelProjection, KeyRecordProjection } from '@tollgate/contracts';
+import type { ChannelEntity } from '../channels/channel.entity';
+import type { ApiKeyEntity } from '../keys/api-key.entity';
+import type { TenantEntity } from '../tenants/tenant.entity';
+
+/** The proxy's view of a key; fallback is off when either the tenant or the key turned it off. */
+export function toKeyRecord(key: ApiKeyEntity, tenant: TenantEntity): KeyRecordProjection {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    organisationId: key.organisationId,
+    tenantId: tenant.id,
+    tenantName: tenant.name,
+    tenantGroup: tenant.group,
+    models: key.models,
+    expiresAt: key.expiresAt ? key.expiresAt.toISOString() : null,
+    revoked: key.revokedAt !== null,
+    allowFallback: tenant.allowFallback && key.allowFallback,
+  };
+}
+
+/** The proxy's view of a channel; the credential stays in its AES-GCM envelope (id as associated data). */
+export function toChannelProjection(channel: ChannelEntity): ChannelProjection {
+  return {
+    id: channel.id,
+    name: channel.name,
+    type: channel.type,
+    baseUrl: channel.baseUrl,
+    encryptedApiKey: channel.encryptedApiKey,
+    models: channel.models,
+    modelMapping: channel.modelMapping,
+    priority: channel.priority,
+    weight: channel.weight,
+    groups: channel.groups,
+    status: channel.status,
+    organisationId: channel.organisationId,
+  };
+}
