@@ -31,6 +31,11 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads only the variables the class declares', () => {
+    const sut = loadConfig(SampleEnv, { JWT_SECRET: 'x'.repeat(32), AWS_SECRET_ACCESS_KEY: 'leak' });
+    expect(Object.keys(sut)).not.toContain('AWS_SECRET_ACCESS_KEY');
+  });
+
   it('masks secrets when described', () => {
     const cfg = loadConfig(SampleEnv, { JWT_SECRET: 's'.repeat(40) });
     expect(describeConfig(cfg, ['JWT_SECRET'])).toEqual({ PORT: 3001, JWT_SECRET: '***' });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { getMetadataStorage, validateSync } from 'class-validator';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -16,8 +16,15 @@ export function loadConfig<T extends object>(
   cls: new () => T,
   env: Record<string, string | undefined> = process.env,
 ): T {
+  // Only the variables the class declares are read, so a config object never carries the rest of
+  // the environment (and logging it cannot leak unrelated secrets).
+  const known = new Set<string>(Object.keys(new cls()));
+  for (const m of getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false)) known.add(m.propertyName);
   const defined: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') defined[k] = v;
+  for (const k of known) {
+    const v = env[k];
+    if (v !== undefined && v !== '') defined[k] = v;
+  }
   const instance = plainToInstance(cls, defined, { enableImplicitConversion: true, exposeDefaultValues: true });
   const errors = validateSync(instance, { whitelist: false, skipMissingProperties: false });
   if (errors.length) {
