@@ -1,9 +1,39 @@
-import { IsOptional, Matches } from 'class-validator';
+import { IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from './pagination';
 
 export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-export class UsageQueryDto extends PageQueryDto {}
+/** `GET /orgs/{orgId}/usage`: newest first, optionally narrowed. */
+export class UsageQueryDto extends PageQueryDto {
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  tenantId?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  keyId?: string;
+
+  /** the requested (public) model name */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  model?: string;
+
+  /** ISO 8601 instant, inclusive */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  /** ISO 8601 instant, exclusive */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+}
 
 export class MonthlyReportQueryDto {
   @Matches(MONTH_PATTERN, { message: 'month must be YYYY-MM' })
@@ -30,6 +60,8 @@ export interface UsageRecordResponseDto {
   cachedInputTokens: number;
   /** decimal string of US dollars */
   costUsd: string;
+  /** false when the price book had no price for `model`; `costUsd` is then 0 */
+  priced: boolean;
 }
 
 export interface MonthlyReportLineDto {
@@ -39,6 +71,8 @@ export interface MonthlyReportLineDto {
   keyName: string | null;
   model: string;
   requests: number;
+  /** requests of this line that had no price (counted in `requests`, costing 0) */
+  unpricedRequests: number;
   inputTokens: number;
   outputTokens: number;
   costUsd: string;

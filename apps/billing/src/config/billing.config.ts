@@ -1,0 +1,114 @@
+import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tollgate/contracts';
+import { describeConfig } from '@tollgate/server-kit';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+export const LOG_LEVELS = ['log', 'warn', 'error', 'debug'] as const;
+export type BillingLogLevel = (typeof LOG_LEVELS)[number];
+
+/** What every billing entry needs: the database (the migrate entry needs nothing else). */
+export class BillingDatabaseConfig {
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: BillingLogLevel = 'log';
+
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tollgate';
+
+  /** the PostgreSQL schema billing owns; every table lives in it */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'DB_SCHEMA must be a lower-case SQL identifier' })
+  DB_SCHEMA = 'billing';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DB_POOL_SIZE = 10;
+}
+
+/** What the worker needs (it verifies no tokens, so it gets no JWT secret), validated once at boot. */
+export class BillingWorkerConfig extends BillingDatabaseConfig {
+  @IsString()
+  @IsNotEmpty()
+  HOST = '127.0.0.1';
+
+  /** the worker's health endpoint */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HEALTH_PORT = 3012;
+
+  @IsString()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString()
+  @IsNotEmpty()
+  TOLLGATE_QUEUE_PREFIX = DEFAULT_QUEUE_PREFIX;
+
+  /** usage events the worker prices and writes at once */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY = 16;
+}
+
+/** What the API needs, validated once at boot (a superset of the worker's, so one environment serves both). */
+export class BillingConfig extends BillingWorkerConfig {
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3002;
+
+  @IsString()
+  TOLLGATE_REDIS_PREFIX = DEFAULT_REDIS_PREFIX;
+
+  /** HS256 secret shared with accounts, which signs the access tokens billing verifies */
+  @IsString()
+  @MinLength(32)
+  JWT_SECRET!: string;
+}
+
+export const BILLING_CONFIG = Symbol('BILLING_CONFIG');
+
+function redactUrl(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '***';
+  }
+}
+
+/** Every variable billing reads; only these are ever described (loadConfig keeps the rest of the environment). */
+export const BILLING_ENV_KEYS = [
+  'HOST',
+  'PORT',
+  'HEALTH_PORT',
+  'LOG_LEVEL',
+  'DATABASE_URL',
+  'DB_SCHEMA',
+  'DB_POOL_SIZE',
+  'REDIS_URL',
+  'TOLLGATE_REDIS_PREFIX',
+  'TOLLGATE_QUEUE_PREFIX',
+  'JWT_SECRET',
+  'WORKER_CONCURRENCY',
+] as const satisfies readonly (keyof BillingConfig)[];
+
+/** The config as it may be logged: billing's own keys, the JWT secret masked, passwords cut out of URLs. */
+export function describeBillingConfig(config: BillingDatabaseConfig): Record<string, unknown> {
+  const described = describeConfig(config as BillingConfig, ['JWT_SECRET']);
+  const out: Record<string, unknown> = {};
+  for (const key of BILLING_ENV_KEYS) {
+    if (!(key in described)) continue;
+    out[key] =
+      key === 'DATABASE_URL' || key === 'REDIS_URL' ? redactUrl(described[key]) : described[key];
+  }
+  return out;
+}

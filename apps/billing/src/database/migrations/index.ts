@@ -1,0 +1,5 @@
+import { CreatePriceBook1795604245224 } from './1795604245224-CreatePriceBook';
+import { CreateUsageLedger1795604245225 } from './1795604245225-CreateUsageLedger';
+
+/** Every migration, in order; listed by hand so a build or bundle cannot lose one to a glob. */
+export const BILLING_MIGRATIONS = [CreatePriceBook1795604245224, CreateUsageLedger1795604245225];
