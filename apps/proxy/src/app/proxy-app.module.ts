@@ -1,0 +1,69 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { KeyAuthService } from '../auth/key-auth.service';
+import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
+import { HealthController } from '../health/health.controller';
+import { DrainService } from '../lifecycle/drain';
+import { ProjectionListener } from '../projections/projection-listener';
+import { RedisClients } from '../projections/redis-clients';
+import { ChannelRegistry } from '../routing/channel-registry';
+import { UpstreamPools } from '../upstream/upstream-pools';
+import { UsageEmitter } from '../usage/usage-emitter';
+import { ChatCompletionsHandler } from '../v1/chat-completions.handler';
+import { EmbeddingsHandler } from '../v1/embeddings.handler';
+import { ModelsHandler } from '../v1/models.handler';
+import { RequestPipeline } from '../v1/request-pipeline';
+import { V1Routes } from '../v1/v1-routes';
+
+/** Configuration, Redis connections and the shutdown drain: what every other module uses. */
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(config: ProxyConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [{ provide: PROXY_CONFIG, useValue: config }, RedisClients, DrainService],
+      exports: [PROXY_CONFIG, RedisClients, DrainService],
+    };
+  }
+}
+
+/** Key records: the in-process cache over the Redis projection. */
+@Module({ providers: [KeyAuthService], exports: [KeyAuthService] })
+class AuthModule {}
+
+/** Channels and the keep-alive pools to their providers. */
+@Module({ providers: [UpstreamPools, ChannelRegistry], exports: [ChannelRegistry] })
+class RoutingModule {}
+
+/** Follows projection changes into the key cache and the channel table. */
+@Module({ imports: [AuthModule, RoutingModule], providers: [ProjectionListener] })
+class ProjectionsModule {}
+
+/** Usage events onto the BullMQ queue. */
+@Module({ providers: [UsageEmitter], exports: [UsageEmitter] })
+class UsageModule {}
+
+/** The OpenAI-compatible /v1 surface. */
+@Module({
+  imports: [AuthModule, RoutingModule, UsageModule],
+  providers: [RequestPipeline, ChatCompletionsHandler, EmbeddingsHandler, ModelsHandler, V1Routes],
+  exports: [V1Routes],
+})
+export class V1Module {}
+
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false }), RoutingModule],
+  controllers: [HealthController],
+})
+class HealthModule {}
+
+@Module({})
+export class ProxyAppModule {
+  static forRoot(config: ProxyConfig): DynamicModule {
+    return {
+      module: ProxyAppModule,
+      imports: [CoreModule.forRoot(config), ProjectionsModule, V1Module, HealthModule],
+    };
+  }
+}

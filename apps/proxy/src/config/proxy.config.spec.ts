@@ -1,0 +1,54 @@
+import { ConfigValidationError } from '@tollgate/server-kit';
+import { randomBytes } from 'node:crypto';
+import { describeProxyConfig, loadProxyConfig } from './proxy.config';
+
+const KEY = randomBytes(32).toString('base64');
+
+describe('loadProxyConfig', () => {
+  it('applies the documented defaults', () => {
+    const sut = loadProxyConfig({ TOLLGATE_ENCRYPTION_KEY: KEY });
+    expect(sut).toMatchObject({
+      HOST: '127.0.0.1',
+      PORT: 8080,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TOLLGATE_REDIS_PREFIX: 'tg:',
+      TOLLGATE_QUEUE_PREFIX: '{tollgate}',
+      MAX_BODY_BYTES: 10 * 1024 * 1024,
+      FORWARD_HEADER_PREFIXES: 'x-mock-',
+    });
+  });
+
+  it('converts numbers from the environment', () => {
+    expect(
+      loadProxyConfig({
+        TOLLGATE_ENCRYPTION_KEY: KEY,
+        PORT: '9090',
+        UPSTREAM_TOTAL_TIMEOUT_MS: '1500',
+      }),
+    ).toMatchObject({
+      PORT: 9090,
+      UPSTREAM_TOTAL_TIMEOUT_MS: 1500,
+    });
+  });
+
+  it('requires a 32-byte encryption key', () => {
+    expect(() => loadProxyConfig({})).toThrow(ConfigValidationError);
+    expect(() => loadProxyConfig({ TOLLGATE_ENCRYPTION_KEY: 'short' })).toThrow(
+      /TOLLGATE_ENCRYPTION_KEY/,
+    );
+    expect(() => loadProxyConfig({ TOLLGATE_ENCRYPTION_KEY: 'ab'.repeat(32) })).not.toThrow();
+  });
+
+  it('refuses nonsense', () => {
+    expect(() => loadProxyConfig({ TOLLGATE_ENCRYPTION_KEY: KEY, PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadProxyConfig({ TOLLGATE_ENCRYPTION_KEY: KEY, LOG_LEVEL: 'chatty' })).toThrow(
+      /LOG_LEVEL/,
+    );
+  });
+
+  it('masks secrets when described', () => {
+    const described = describeProxyConfig(loadProxyConfig({ TOLLGATE_ENCRYPTION_KEY: KEY }));
+    expect(described.TOLLGATE_ENCRYPTION_KEY).toBe('***');
+    expect(JSON.stringify(described)).not.toContain(KEY);
+  });
+});

@@ -1,0 +1,90 @@
+import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tollgate/contracts';
+import { describeConfig, loadConfig, SecretBox } from '@tollgate/server-kit';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  type ValidatorConstraintInterface,
+  ValidatorConstraint,
+} from 'class-validator';
+
+@ValidatorConstraint({ name: 'encryptionKey' })
+class EncryptionKeyConstraint implements ValidatorConstraintInterface {
+  validate(v: unknown): boolean {
+    if (typeof v !== 'string') return false;
+    try {
+      SecretBox.parseKey(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return 'TOLLGATE_ENCRYPTION_KEY must be 32 bytes, base64 or 64 hex characters';
+  }
+}
+
+/**
+ * The proxy's environment, validated once at boot (see README.md for the table). The explicit
+ * property types are what lets loadConfig convert the environment's strings to numbers.
+ */
+export class ProxyConfig {
+  @IsString() @IsNotEmpty() HOST: string = '127.0.0.1';
+  @IsInt() @Min(0) @Max(65535) PORT: number = 8080;
+  @IsIn(['log', 'warn', 'error', 'debug']) LOG_LEVEL: 'log' | 'warn' | 'error' | 'debug' = 'log';
+
+  @Matches(/^rediss?:\/\//) REDIS_URL: string = 'redis://127.0.0.1:6379';
+  @IsString() @IsNotEmpty() TOLLGATE_REDIS_PREFIX: string = DEFAULT_REDIS_PREFIX;
+  @IsString() @IsNotEmpty() TOLLGATE_QUEUE_PREFIX: string = DEFAULT_QUEUE_PREFIX;
+  /** secret: decrypts channel credentials */
+  @Validate(EncryptionKeyConstraint) TOLLGATE_ENCRYPTION_KEY!: string;
+
+  /** largest request body accepted (413 above) */
+  @IsInt() @Min(1024) MAX_BODY_BYTES: number = 10 * 1024 * 1024;
+  /** until the provider's first byte (for a non-streamed call that is its whole answer) */
+  @IsInt() @Min(1) UPSTREAM_FIRST_BYTE_TIMEOUT_MS: number = 120_000;
+  /** whole upstream exchange, streams included */
+  @IsInt() @Min(1) UPSTREAM_TOTAL_TIMEOUT_MS: number = 600_000;
+  @IsInt() @Min(1) UPSTREAM_CONNECT_TIMEOUT_MS: number = 5_000;
+  /** keep-alive connections per provider origin */
+  @IsInt() @Min(1) @Max(10_000) UPSTREAM_CONNECTIONS: number = 256;
+  /** comma-separated prefixes of client request headers forwarded to providers (the mock's controls by default) */
+  @IsString() FORWARD_HEADER_PREFIXES: string = 'x-mock-';
+
+  /** a cached key record is re-read after this long even without a change notification */
+  @IsInt() @Min(100) KEY_CACHE_TTL_MS: number = 60_000;
+  /** how long "no such key" is remembered */
+  @IsInt() @Min(0) KEY_CACHE_NEGATIVE_TTL_MS: number = 2_000;
+  @IsInt() @Min(100) KEY_CACHE_MAX_ENTRIES: number = 100_000;
+  @IsInt() @Min(50) REDIS_COMMAND_TIMEOUT_MS: number = 1_000;
+
+  /** usage events held in memory while Redis cannot take them (oldest dropped beyond) */
+  @IsInt() @Min(100) USAGE_BUFFER_MAX_EVENTS: number = 100_000;
+  /** how long events gather before one batched enqueue */
+  @IsInt() @Min(0) @Max(1000) USAGE_FLUSH_INTERVAL_MS: number = 10;
+  /** attempts billing's worker gets for one event (exponential back-off) */
+  @IsInt() @Min(1) @Max(100) USAGE_JOB_ATTEMPTS: number = 10;
+
+  /** on shutdown, how long open requests and streams may finish before they are cut */
+  @IsInt() @Min(0) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
+}
+
+export const PROXY_CONFIG = Symbol('PROXY_CONFIG');
+
+export const PROXY_CONFIG_SECRETS: readonly (keyof ProxyConfig)[] = [
+  'TOLLGATE_ENCRYPTION_KEY',
+  'REDIS_URL',
+];
+
+export function loadProxyConfig(env?: Record<string, string | undefined>): ProxyConfig {
+  return loadConfig(ProxyConfig, env);
+}
+
+export function describeProxyConfig(config: ProxyConfig): Record<string, unknown> {
+  return describeConfig(config, PROXY_CONFIG_SECRETS);
+}

@@ -1,0 +1,280 @@
+import { UsageOutcome } from '@tollgate/contracts';
+import type { TokenUsage } from '@tollgate/providers';
+import type { Dispatcher } from 'undici';
+import type { Interruptible } from '../lifecycle/drain';
+import type { RoutableChannel } from '../routing/channel-table';
+import { CLIENT_CLOSED_STATUS, type Exchange, type ExchangeDeps } from '../v1/exchange';
+import { ProxyError, ProxyErrorCode, toOpenAIError } from '../v1/proxy-error';
+
+export interface RelayDeps extends ExchangeDeps {
+  firstByteTimeoutMs: number;
+  totalTimeoutMs: number;
+}
+
+type Cut = 'client' | 'first-byte-timeout' | 'total-timeout' | 'shutdown';
+
+class CutError extends Error {
+  constructor(readonly cut: Cut) {
+    super(`upstream request cut: ${cut}`);
+  }
+}
+
+/** largest non-streamed provider answer the proxy reads */
+export const MAX_UPSTREAM_BODY_BYTES = 64 * 1024 * 1024;
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export const upstreamErrors = {
+  timeout: (what: string) =>
+    new ProxyError(
+      ProxyErrorCode.UpstreamTimeout,
+      `The provider did not answer in time (${what}).`,
+    ),
+  unreachable: (detail: string) =>
+    new ProxyError(
+      ProxyErrorCode.UpstreamFailed,
+      `The provider could not be reached or dropped the connection (${detail}).`,
+    ),
+  malformed: (what: string) =>
+    new ProxyError(
+      ProxyErrorCode.UpstreamFailed,
+      `The provider sent a malformed response: ${what}.`,
+      null,
+      'upstream_malformed_response',
+    ),
+  badContentType: (ct: string | undefined) =>
+    new ProxyError(
+      ProxyErrorCode.UpstreamFailed,
+      `The provider answered with an unexpected content type (${ct ?? 'none'}).`,
+      null,
+      'upstream_malformed_response',
+    ),
+  shutdown: () =>
+    new ProxyError(ProxyErrorCode.ServiceUnavailable, 'The proxy is shutting down; please retry.'),
+};
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The error a client gets for a provider's non-2xx answer: 4xx passed on in OpenAI form, the rest 502. */
+export function upstreamStatusError(
+  status: number,
+  body: Buffer,
+  headers: Record<string, string | string[] | undefined>,
+): ProxyError {
+  type ErrorFields = { message?: unknown; param?: unknown; code?: unknown };
+  let err: ErrorFields | null = null;
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: unknown };
+    if (parsed && typeof parsed.error === 'object' && parsed.error !== null)
+      err = parsed.error as ErrorFields;
+    else if (parsed && typeof parsed.error === 'string') err = { message: parsed.error };
+  } catch {
+    err = null;
+  }
+  const text =
+    typeof err?.message === 'string'
+      ? err.message
+      : body.toString('utf8', 0, Math.min(body.length, 300)).trim();
+  if (status === 401 || status === 403) {
+    return new ProxyError(
+      ProxyErrorCode.UpstreamFailed,
+      `The provider refused this channel's credentials (HTTP ${status}).`,
+      null,
+      'upstream_auth_failed',
+    );
+  }
+  if (status >= 400 && status < 500) {
+    const retryAfter = firstHeader(headers['retry-after']);
+    return new ProxyError(
+      ProxyErrorCode.UpstreamRejected,
+      text || `The provider answered HTTP ${status}.`,
+      typeof err?.param === 'string' ? err.param : null,
+      typeof err?.code === 'string' ? err.code : null,
+      status,
+      status === 429 && retryAfter ? { 'retry-after': retryAfter } : null,
+    );
+  }
+  return new ProxyError(
+    ProxyErrorCode.UpstreamFailed,
+    `The provider answered HTTP ${status}${text ? `: ${text}` : ''}.`,
+  );
+}
+
+/**
+ * One call to a provider on behalf of an Exchange, as an undici dispatch handler (no web streams,
+ * no intermediate Readable). Owns the first-byte and total timers, aborts the provider call when
+ * the client goes away, and guarantees the exchange is answered and recorded exactly once.
+ */
+export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Interruptible {
+  protected controller: Dispatcher.DispatchController | null = null;
+  protected status = 0;
+  protected finished = false;
+  private upstreamDone = false;
+  private firstByte = false;
+  private timer: NodeJS.Timeout | null = null;
+  private cut: Cut | null = null;
+
+  constructor(
+    protected readonly ex: Exchange,
+    protected readonly deps: RelayDeps,
+  ) {}
+
+  /** What the provider produced so far, for a call cut short or failed. */
+  protected abstract partialUsage(): { usage: TokenUsage | null; estimated: boolean };
+
+  /** Ends a response whose headers are already out after a failure (streams write an error event). */
+  protected abstract endAfterFailure(e: ProxyError): void;
+
+  start(
+    channel: RoutableChannel,
+    path: string,
+    body: string | Buffer,
+    headers: Record<string, string>,
+  ): void {
+    this.ex.attempts = 1;
+    this.deps.drain.track(this);
+    this.ex.res.once('close', this.onClientClose);
+    this.timer = setTimeout(
+      this.onTimer,
+      Math.min(this.deps.firstByteTimeoutMs, this.deps.totalTimeoutMs),
+    );
+    try {
+      channel.pool.dispatch({ method: 'POST', path: channel.basePath + path, headers, body }, this);
+    } catch (err) {
+      this.onResponseError(null, err as Error);
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cut !== null) controller.abort(new CutError(this.cut));
+  }
+
+  abstract onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void;
+
+  abstract onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void;
+
+  abstract onResponseEnd(controller: Dispatcher.DispatchController): void;
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    this.upstreamDone = true;
+    // a cut aborts the call and answers for itself
+    if (this.finished || this.cut !== null) return;
+    const code = (err as { code?: string }).code;
+    if (code !== undefined && TIMEOUT_CODES.has(code)) this.fail(upstreamErrors.timeout(code));
+    else this.fail(upstreamErrors.unreachable(code ?? err.message));
+  }
+
+  /** The first byte of the answer arrived: from here on only the total timeout applies. */
+  protected markFirstByte(): void {
+    if (this.firstByte) return;
+    this.firstByte = true;
+    if (this.timer) clearTimeout(this.timer);
+    const left = this.deps.totalTimeoutMs - (Date.now() - this.ex.startedAt);
+    this.timer = setTimeout(this.onTimer, Math.max(1, left));
+  }
+
+  protected markUpstreamDone(): void {
+    this.upstreamDone = true;
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.interruptWith(this.firstByte ? 'total-timeout' : 'first-byte-timeout');
+  };
+
+  private readonly onClientClose = (): void => {
+    if (!this.finished) this.interruptWith('client');
+  };
+
+  /** The drain period ended with this call still running. */
+  interrupt(): void {
+    this.interruptWith('shutdown');
+  }
+
+  private interruptWith(cut: Cut): void {
+    if (this.finished) return;
+    this.cut = cut;
+    this.abortUpstream(new CutError(cut));
+    switch (cut) {
+      case 'client': {
+        this.settle();
+        const p = this.partialUsage();
+        this.ex.record(
+          UsageOutcome.ClientAborted,
+          this.ex.headersSent ? this.ex.res.statusCode : CLIENT_CLOSED_STATUS,
+          'client_closed_request',
+          p.usage,
+          p.estimated,
+        );
+        // make sure the connection goes too, or a shutdown would wait on it
+        if (!this.ex.res.writableEnded) this.ex.res.destroy();
+        return;
+      }
+      case 'first-byte-timeout':
+        this.fail(upstreamErrors.timeout(`no answer within ${this.deps.firstByteTimeoutMs} ms`));
+        return;
+      case 'total-timeout':
+        this.fail(upstreamErrors.timeout(`not finished within ${this.deps.totalTimeoutMs} ms`));
+        return;
+      case 'shutdown':
+        this.fail(upstreamErrors.shutdown());
+        return;
+    }
+  }
+
+  protected abortUpstream(reason: Error): void {
+    if (this.upstreamDone) return;
+    this.upstreamDone = true;
+    this.controller?.abort(reason);
+  }
+
+  /** Marks the exchange answered: timers off, no longer in flight. */
+  private settle(): void {
+    this.finished = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.deps.drain.untrack(this);
+  }
+
+  /** Answers with an error (or ends a started stream with one) and records `upstream_error`. */
+  protected fail(e: ProxyError): void {
+    if (this.finished) return;
+    this.settle();
+    this.abortUpstream(new Error(e.message));
+    const p = this.partialUsage();
+    let status: number;
+    if (!this.ex.headersSent) status = this.ex.sendError(e);
+    else {
+      status = this.ex.res.statusCode;
+      this.endAfterFailure(e);
+    }
+    this.ex.record(
+      UsageOutcome.UpstreamError,
+      status,
+      toOpenAIError(e).body.error.code ?? e.code,
+      p.usage,
+      p.estimated,
+    );
+  }
+
+  /** Records a successful exchange (the subclass has written the answer). */
+  protected succeed(usage: TokenUsage, estimated: boolean): void {
+    if (this.finished) return;
+    this.settle();
+    this.upstreamDone = true;
+    this.ex.record(UsageOutcome.Ok, this.ex.res.statusCode, null, usage, estimated);
+  }
+}
