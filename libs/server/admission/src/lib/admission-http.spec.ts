@@ -1,0 +1,70 @@
+import { describeRejection, formatResetDuration, rateLimitHeaders } from './admission-http';
+
+describe('formatResetDuration', () => {
+  it.each([
+    [0, '0ms'],
+    [20.2, '21ms'],
+    [1_500, '1.5s'],
+    [59_999, '59.999s'],
+    [360_000, '6m0s'],
+    [61_250, '1m1.25s'],
+    [-5, '0ms'],
+  ])('writes %p ms as %p', (ms, text) => {
+    expect(formatResetDuration(ms)).toBe(text);
+  });
+});
+
+describe('rateLimitHeaders', () => {
+  it('writes the request and token headers OpenAI clients read', () => {
+    const sut = rateLimitHeaders({
+      requests: { limit: 60, remaining: 59, resetMs: 1_000 },
+      tokens: { limit: 10_000, remaining: 9_000, resetMs: 6_000 },
+    });
+    expect(sut).toEqual({
+      'x-ratelimit-limit-requests': '60',
+      'x-ratelimit-remaining-requests': '59',
+      'x-ratelimit-reset-requests': '1s',
+      'x-ratelimit-limit-tokens': '10000',
+      'x-ratelimit-remaining-tokens': '9000',
+      'x-ratelimit-reset-tokens': '6s',
+    });
+  });
+
+  it('writes nothing for dimensions no scope limits', () => {
+    expect(rateLimitHeaders({ requests: null, tokens: null })).toEqual({});
+  });
+});
+
+describe('describeRejection', () => {
+  const none = { requests: null, tokens: null };
+
+  it('answers rate_limit_exceeded with Retry-After rounded up to whole seconds for rpm', () => {
+    const sut = describeRejection({
+      admitted: false,
+      scope: 'key',
+      reason: 'rpm',
+      retryAfterMs: 1_200,
+      rateLimits: none,
+    });
+    expect(sut.status).toBe(429);
+    expect(sut.retryAfterSeconds).toBe(2);
+    expect(sut.body.error.code).toBe('rate_limit_exceeded');
+    expect(sut.body.error.message).toContain('API key');
+  });
+
+  it('answers insufficient_quota without Retry-After for an exhausted balance', () => {
+    const sut = describeRejection({
+      admitted: false,
+      scope: 'org',
+      reason: 'balance',
+      retryAfterMs: null,
+      rateLimits: none,
+    });
+    expect(sut.retryAfterSeconds).toBeNull();
+    expect(sut.body.error).toMatchObject({
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+    });
+    expect(sut.body.error.message).toContain('organisation');
+  });
+});

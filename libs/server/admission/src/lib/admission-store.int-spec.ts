@@ -1,0 +1,424 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { admissionKeys, type AdmissionScope } from './admission-keys';
+import { AdmissionStore, DuplicateReservationError } from './admission-store';
+import {
+  type AdmitRequest,
+  type AdmitResult,
+  type LimitSettings,
+  NO_LIMITS,
+  type Reservation,
+} from './admission-types';
+import { computeWindows } from './windows';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `t_admission_${randomBytes(4).toString('hex')}:`;
+const USD = 1_000_000_000n;
+/** 2026-11-25 12:00 UTC */
+const NOON = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+let redis: Redis;
+let sut: AdmissionStore;
+let seq = 0;
+
+const ids = () => {
+  const n = `${++seq}-${randomBytes(3).toString('hex')}`;
+  return { orgId: `org-${n}`, tenantId: `ten-${n}`, keyId: `key-${n}` };
+};
+type Ids = ReturnType<typeof ids>;
+const orgScope = (i: Ids): AdmissionScope => ({ kind: 'org', orgId: i.orgId });
+const tenantScope = (i: Ids): AdmissionScope => ({
+  kind: 'tenant',
+  orgId: i.orgId,
+  tenantId: i.tenantId,
+});
+const keyScope = (i: Ids): AdmissionScope => ({ kind: 'key', orgId: i.orgId, keyId: i.keyId });
+const limits = (l: Partial<LimitSettings>): LimitSettings => ({ ...NO_LIMITS, ...l });
+
+function request(i: Ids, overrides: Partial<AdmitRequest> = {}): AdmitRequest {
+  return {
+    reservationId: `req-${randomBytes(6).toString('hex')}`,
+    ...i,
+    timeZone: 'UTC',
+    now: NOON,
+    estimatedTokens: 100,
+    estimatedCostNano: USD,
+    ...overrides,
+  };
+}
+
+function admitted(r: AdmitResult): Reservation {
+  if (!r.admitted) throw new Error(`rejected: ${r.scope} ${r.reason}`);
+  return r.reservation;
+}
+
+async function spend(scope: AdmissionScope, at = NOON, timeZone = 'UTC') {
+  const s = await sut.readState(scope, { timeZone, now: at });
+  return {
+    day: [s.day.spentNano, s.day.reservedNano],
+    month: [s.month.spentNano, s.month.reservedNano],
+    total: [s.total.spentNano, s.total.reservedNano],
+  };
+}
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  sut = new AdmissionStore(redis, { prefix: PREFIX });
+});
+
+afterAll(async () => {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+});
+
+describe('AdmissionStore (real Redis)', () => {
+  describe('admit', () => {
+    it('reserves the estimate on key, tenant and organisation in every window', async () => {
+      const i = ids();
+      const r = admitted(await sut.admit(request(i, { estimatedCostNano: 3n * USD })));
+      expect(r.dayId).toBe('2026-11-25');
+      for (const scope of [keyScope(i), tenantScope(i), orgScope(i)]) {
+        expect(await spend(scope)).toEqual({
+          day: [0n, 3n * USD],
+          month: [0n, 3n * USD],
+          total: [0n, 3n * USD],
+        });
+      }
+    });
+
+    it('is all-or-nothing: a budget refused on the organisation reserves nothing on key or tenant', async () => {
+      const i = ids();
+      await sut.writeLimits(orgScope(i), limits({ dailyBudgetNano: 5n * USD }));
+      admitted(await sut.admit(request(i, { estimatedCostNano: 4n * USD })));
+      const r = await sut.admit(request(i, { estimatedCostNano: 2n * USD }));
+      expect(r).toMatchObject({ admitted: false, scope: 'org', reason: 'budget_daily' });
+      expect((await spend(keyScope(i))).day).toEqual([0n, 4n * USD]);
+      expect((await spend(tenantScope(i))).total).toEqual([0n, 4n * USD]);
+      expect((await spend(orgScope(i))).month).toEqual([0n, 4n * USD]);
+    });
+
+    it('names the narrowest scope that refuses, with reason and retry-after', async () => {
+      const i = ids();
+      await sut.writeLimits(tenantScope(i), limits({ monthlyBudgetNano: USD }));
+      await sut.writeLimits(keyScope(i), limits({ totalBudgetNano: 10n * USD }));
+      const monthly = await sut.admit(request(i, { estimatedCostNano: 2n * USD }));
+      const monthEnd = computeWindows('UTC', NOON).monthEnd;
+      expect(monthly).toMatchObject({
+        admitted: false,
+        scope: 'tenant',
+        reason: 'budget_monthly',
+        retryAfterMs: monthEnd - NOON,
+      });
+      const total = await sut.admit(request(i, { estimatedCostNano: 11n * USD }));
+      expect(total).toMatchObject({
+        admitted: false,
+        scope: 'key',
+        reason: 'budget_total',
+        retryAfterMs: null,
+      });
+    });
+
+    it('admits exactly as many of 500 concurrent requests as the budget allows', async () => {
+      const i = ids();
+      const clients = Array.from({ length: 4 }, () => new Redis(REDIS_URL));
+      try {
+        // four "replicas", each with its own connection and store
+        const stores = clients.map((c) => new AdmissionStore(c, { prefix: PREFIX }));
+        await sut.writeLimits(tenantScope(i), limits({ dailyBudgetNano: 37n * USD }));
+        const results = await Promise.all(
+          Array.from({ length: 500 }, (_, n) => stores[n % 4]!.admit(request(i))),
+        );
+        const ok = results.filter((r) => r.admitted).length;
+        expect(ok).toBe(37);
+        expect(results.filter((r) => !r.admitted && r.reason === 'budget_daily')).toHaveLength(463);
+        expect((await spend(tenantScope(i))).day).toEqual([0n, 37n * USD]);
+      } finally {
+        await Promise.all(clients.map((c) => c.quit()));
+      }
+    });
+
+    it('refuses a reservation id that is already in use', async () => {
+      const i = ids();
+      const req = request(i);
+      admitted(await sut.admit(req));
+      await expect(sut.admit(req)).rejects.toBeInstanceOf(DuplicateReservationError);
+    });
+  });
+
+  describe('settle and release', () => {
+    it('replaces the reservation by a smaller actual cost', async () => {
+      const i = ids();
+      const r = admitted(await sut.admit(request(i, { estimatedCostNano: 5n * USD })));
+      expect(await sut.settle(r, { costNano: 2n * USD, tokens: 50 })).toBe('settled');
+      for (const scope of [keyScope(i), tenantScope(i), orgScope(i)]) {
+        expect(await spend(scope)).toEqual({
+          day: [2n * USD, 0n],
+          month: [2n * USD, 0n],
+          total: [2n * USD, 0n],
+        });
+      }
+    });
+
+    it('books an actual cost above the reservation in full', async () => {
+      const i = ids();
+      const r = admitted(await sut.admit(request(i, { estimatedCostNano: USD })));
+      expect(await sut.settle(r, { costNano: 3n * USD + 7n, tokens: 500 })).toBe('settled');
+      expect((await spend(orgScope(i))).day).toEqual([3n * USD + 7n, 0n]);
+    });
+
+    it('settles once: a second settle or a release afterwards change nothing', async () => {
+      const i = ids();
+      const r = admitted(await sut.admit(request(i)));
+      await sut.settle(r, { costNano: USD, tokens: 10 });
+      expect(await sut.settle(r, { costNano: USD, tokens: 10 })).toBe('duplicate');
+      expect(await sut.release(r)).toBe('duplicate');
+      expect((await spend(keyScope(i))).total).toEqual([USD, 0n]);
+    });
+
+    it('release gives the whole reservation back and frees its budget', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ dailyBudgetNano: USD }));
+      const r = admitted(await sut.admit(request(i)));
+      expect((await sut.admit(request(i))).admitted).toBe(false);
+      expect(await sut.release(r)).toBe('released');
+      expect((await spend(keyScope(i))).day).toEqual([0n, 0n]);
+      expect((await sut.admit(request(i))).admitted).toBe(true);
+    });
+
+    it('answers unknown for a reservation it never made', async () => {
+      const i = ids();
+      const r = admitted(await sut.admit(request(i)));
+      expect(
+        await sut.settle({ ...r, reservationId: 'never-made' }, { costNano: 1n, tokens: 1 }),
+      ).toBe('unknown');
+    });
+
+    it('keeps spend under the budget when concurrent requests settle at their reservation', async () => {
+      const i = ids();
+      await sut.writeLimits(orgScope(i), limits({ dailyBudgetNano: 20n * USD }));
+      const run = async () => {
+        for (let n = 0; n < 10; n++) {
+          const res = await sut.admit(request(i, { estimatedCostNano: 3n * USD }));
+          if (!res.admitted) return;
+          await sut.settle(res.reservation, { costNano: 3n * USD, tokens: 10 });
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, run));
+      expect((await spend(orgScope(i))).day).toEqual([18n * USD, 0n]);
+    });
+  });
+
+  describe('expiry and the sweeper', () => {
+    it('releases a reservation that was never settled once its time to live passed', async () => {
+      const i = ids();
+      await sut.writeLimits(orgScope(i), limits({ dailyBudgetNano: USD, maxConcurrent: 1 }));
+      const crashed = admitted(await sut.admit(request(i, { ttlMs: 1_000 })));
+      expect(await sut.admit(request(i, { now: NOON + 500 }))).toMatchObject({ admitted: false });
+
+      const early = await sut.sweep(NOON + 999);
+      expect(early.released).toBe(0);
+      const report = await sut.sweep(NOON + 1_001);
+      expect(report.released).toBe(1);
+      expect((await spend(orgScope(i))).day).toEqual([0n, 0n]);
+      expect((await sut.admit(request(i, { now: NOON + 1_002 }))).admitted).toBe(true);
+
+      // the crashed replica's late settle still books the actual cost, once
+      expect(await sut.settle(crashed, { costNano: 5n, tokens: 1 })).toBe('settled');
+      expect(await sut.settle(crashed, { costNano: 5n, tokens: 1 })).toBe('duplicate');
+      expect((await spend(orgScope(i))).total).toEqual([5n, USD]);
+    });
+
+    it('does not release reservations that were settled before they expired', async () => {
+      const i = ids();
+      const r = admitted(await sut.admit(request(i, { ttlMs: 1_000 })));
+      await sut.settle(r, { costNano: 2n, tokens: 1 });
+      await sut.sweep(NOON + 5_000);
+      expect((await spend(orgScope(i))).total).toEqual([2n, 0n]);
+    });
+  });
+
+  describe('rate limits', () => {
+    it('allows rpm requests in any 60 s and says when the oldest leaves', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 3 }));
+      for (let n = 0; n < 3; n++) {
+        const r = await sut.admit(request(i, { now: NOON + n * 1_000 }));
+        expect(r.admitted).toBe(true);
+        expect(r.rateLimits.requests).toEqual({
+          limit: 3,
+          remaining: 2 - n,
+          resetMs: 60_000 - n * 1_000,
+        });
+      }
+      const refused = await sut.admit(request(i, { now: NOON + 10_000 }));
+      expect(refused).toMatchObject({
+        admitted: false,
+        scope: 'key',
+        reason: 'rpm',
+        retryAfterMs: 50_000,
+        rateLimits: { requests: { limit: 3, remaining: 0, resetMs: 50_000 } },
+      });
+      expect((await sut.admit(request(i, { now: NOON + 60_001 }))).admitted).toBe(true);
+    });
+
+    it('counts estimated tokens per minute, and actual ones once settled', async () => {
+      const i = ids();
+      await sut.writeLimits(tenantScope(i), limits({ tpm: 1_000 }));
+      const a = admitted(await sut.admit(request(i, { estimatedTokens: 800 })));
+      const refused = await sut.admit(request(i, { estimatedTokens: 300, now: NOON + 1_000 }));
+      expect(refused).toMatchObject({
+        admitted: false,
+        scope: 'tenant',
+        reason: 'tpm',
+        retryAfterMs: 59_000,
+      });
+      await sut.settle(a, { costNano: 1n, tokens: 200 });
+      const b = await sut.admit(request(i, { estimatedTokens: 300, now: NOON + 2_000 }));
+      expect(b.admitted).toBe(true);
+      expect(b.rateLimits.tokens).toMatchObject({ limit: 1_000, remaining: 500 });
+    });
+
+    it('refuses a request larger than the whole tpm limit without a retry-after', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ tpm: 100 }));
+      expect(await sut.admit(request(i, { estimatedTokens: 101 }))).toMatchObject({
+        admitted: false,
+        reason: 'tpm',
+        retryAfterMs: null,
+      });
+    });
+
+    it('holds maxConcurrent in flight and frees a slot on settle', async () => {
+      const i = ids();
+      await sut.writeLimits(orgScope(i), limits({ maxConcurrent: 2 }));
+      const a = admitted(await sut.admit(request(i)));
+      admitted(await sut.admit(request(i)));
+      expect(await sut.admit(request(i))).toMatchObject({
+        admitted: false,
+        scope: 'org',
+        reason: 'concurrency',
+        retryAfterMs: 1_000,
+      });
+      await sut.settle(a, { costNano: 1n, tokens: 1 });
+      expect((await sut.admit(request(i))).admitted).toBe(true);
+      expect((await sut.readState(orgScope(i), { timeZone: 'UTC', now: NOON })).concurrent).toBe(2);
+    });
+  });
+
+  describe('windows', () => {
+    it('starts a fresh day at local midnight of a non-UTC zone and a fresh month at its first', async () => {
+      const i = ids();
+      const tz = 'America/New_York'; // UTC-5 in November
+      await sut.writeLimits(
+        orgScope(i),
+        limits({ dailyBudgetNano: 2n * USD, monthlyBudgetNano: 3n * USD }),
+      );
+      const lastMinute = Date.UTC(2026, 11, 1, 4, 59, 0); // 2026-11-30 23:59 local
+      const a = admitted(await sut.admit(request(i, { timeZone: tz, now: lastMinute })));
+      expect([a.dayId, a.monthId]).toEqual(['2026-11-30', '2026-11']);
+      await sut.settle(a, { costNano: 2n * USD, tokens: 1 });
+      const beforeMidnight = await sut.admit(
+        request(i, { timeZone: tz, now: lastMinute + 59_999 }),
+      );
+      expect(beforeMidnight).toMatchObject({
+        admitted: false,
+        reason: 'budget_daily',
+        retryAfterMs: 1,
+      });
+
+      const midnight = Date.UTC(2026, 11, 1, 5, 0, 0);
+      const b = admitted(await sut.admit(request(i, { timeZone: tz, now: midnight })));
+      expect([b.dayId, b.monthId]).toEqual(['2026-12-01', '2026-12']);
+      const s = await sut.readState(orgScope(i), { timeZone: tz, now: midnight });
+      expect([s.day.id, s.day.reservedNano, s.month.reservedNano, s.total.spentNano]).toEqual([
+        '2026-12-01',
+        USD,
+        USD,
+        2n * USD,
+      ]);
+    });
+  });
+
+  describe('prepaid balance', () => {
+    it('reserves against the balance and takes the actual cost off it on settle', async () => {
+      const i = ids();
+      await sut.setBalance(i.orgId, 3n * USD);
+      const a = admitted(await sut.admit(request(i, { estimatedCostNano: 2n * USD })));
+      expect(await sut.admit(request(i, { estimatedCostNano: 2n * USD }))).toMatchObject({
+        admitted: false,
+        scope: 'org',
+        reason: 'balance',
+        retryAfterMs: null,
+      });
+      await sut.settle(a, { costNano: USD / 2n, tokens: 1 });
+      expect(await sut.readBalance(i.orgId)).toBe(3n * USD - USD / 2n);
+      expect(await sut.creditBalance(i.orgId, 10n)).toBe(3n * USD - USD / 2n + 10n);
+      expect((await sut.admit(request(i, { estimatedCostNano: 2n * USD }))).admitted).toBe(true);
+    });
+
+    it('does not limit an organisation that is not on prepaid', async () => {
+      const i = ids();
+      expect(await sut.readBalance(i.orgId)).toBeNull();
+      expect((await sut.admit(request(i, { estimatedCostNano: 1_000n * USD }))).admitted).toBe(
+        true,
+      );
+    });
+  });
+
+  describe('reconciliation access', () => {
+    it('replaces committed spend only while the counter still holds what was read', async () => {
+      // now, not NOON: a counter written with an expiry already past (a window that ended more than
+      // 48 h ago) would be gone at once
+      const i = ids();
+      const now = Date.now();
+      const r = admitted(await sut.admit(request(i, { now })));
+      await sut.settle(r, { costNano: 7n, tokens: 1 });
+      const window = { kind: 'day', id: computeWindows('UTC', now).dayId } as const;
+      expect(await sut.readSpend(tenantScope(i), window)).toEqual({
+        spentNano: 7n,
+        reservedNano: 0n,
+      });
+      expect(
+        await sut.replaceSpent(tenantScope(i), window, {
+          expectedNano: 6n,
+          valueNano: 9n,
+          timeZone: 'UTC',
+        }),
+      ).toBe('conflict');
+      expect(
+        await sut.replaceSpent(tenantScope(i), window, {
+          expectedNano: 7n,
+          valueNano: 9n,
+          timeZone: 'UTC',
+        }),
+      ).toBe('replaced');
+      expect((await sut.readSpend(tenantScope(i), window)).spentNano).toBe(9n);
+    });
+
+    it('creates a missing day counter that expires after the day', async () => {
+      const i = ids();
+      const today = computeWindows('Asia/Tokyo', Date.now());
+      const window = { kind: 'day', id: today.dayId } as const;
+      await sut.replaceSpent(orgScope(i), window, {
+        expectedNano: 0n,
+        valueNano: 4n,
+        timeZone: 'Asia/Tokyo',
+      });
+      expect((await sut.readSpend(orgScope(i), window)).spentNano).toBe(4n);
+      const expireAt = await redis.pexpiretime(admissionKeys.day(PREFIX, orgScope(i), today.dayId));
+      expect(expireAt).toBe(today.dayEnd + 48 * 3_600_000);
+    });
+
+    it('stores and reads the organisation time zone', async () => {
+      const i = ids();
+      expect(await sut.readTimeZone(i.orgId)).toBe('UTC');
+      await sut.writeTimeZone(i.orgId, 'europe/berlin');
+      expect(await sut.readTimeZone(i.orgId)).toBe('Europe/Berlin');
+    });
+  });
+});

@@ -1,0 +1,416 @@
+/**
+ * The admission scripts. Each runs atomically in Redis on the keys of one organisation (one
+ * Cluster slot). Key order: see `reservationKeys` — per scope (key, tenant, org) 8 keys starting at
+ * (s - 1) * 8 + 1: limits, day, month, total, rpm, tpm, tpm tokens, concurrency; then 25 balance,
+ * 26 reservation record, 27 reservation expiry index.
+ *
+ * Money: nano-USD as decimal strings, handled in Lua as two limbs {high, low} with
+ * value = high * 1e9 + low, 0 <= low < 1e9. Each limb is an integer a Lua double holds exactly, so
+ * the arithmetic is exact for |value| < 2^53 * 1e9 ≈ 9.007e24 nano-USD (≈ 9e15 USD) per counter,
+ * far beyond what the API accepts; a plain double would be exact only up to 2^53 nano-USD
+ * (≈ 9.007e6 USD). Integers (tokens, instants) are formatted with %.0f: Lua's tostring would
+ * switch to exponent notation above 14 digits.
+ */
+
+const PRELUDE = `
+local BASE = 1000000000
+local ZERO = {0, 0}
+local MINUTE = 60000
+
+local function big(s)
+  if not s then return {0, 0} end
+  local negative = false
+  if string.byte(s, 1) == 45 then
+    negative = true
+    s = string.sub(s, 2)
+  end
+  local n = #s
+  local h, l = 0, 0
+  if n > 9 then
+    h = tonumber(string.sub(s, 1, n - 9))
+    l = tonumber(string.sub(s, n - 8))
+  else
+    l = tonumber(s)
+  end
+  if negative and (h ~= 0 or l ~= 0) then
+    if l == 0 then return {-h, 0} end
+    return {-h - 1, BASE - l}
+  end
+  return {h, l}
+end
+
+local function add(a, b)
+  local h = a[1] + b[1]
+  local l = a[2] + b[2]
+  if l >= BASE then
+    l = l - BASE
+    h = h + 1
+  end
+  return {h, l}
+end
+
+local function neg(a)
+  if a[2] == 0 then return {-a[1], 0} end
+  return {-a[1] - 1, BASE - a[2]}
+end
+
+local function cmp(a, b)
+  if a[1] ~= b[1] then
+    if a[1] < b[1] then return -1 end
+    return 1
+  end
+  if a[2] ~= b[2] then
+    if a[2] < b[2] then return -1 end
+    return 1
+  end
+  return 0
+end
+
+local function str(a)
+  if a[1] < 0 then return '-' .. str(neg(a)) end
+  if a[1] == 0 then return string.format('%d', a[2]) end
+  return string.format('%.0f%09d', a[1], a[2])
+end
+
+local function int(x)
+  return string.format('%.0f', x)
+end
+
+-- HMGET / HDEL over lists longer than Lua's unpack limit
+local function hmget_many(key, fields)
+  local out = {}
+  for i = 1, #fields, 500 do
+    local part = redis.call('HMGET', key, unpack(fields, i, math.min(i + 499, #fields)))
+    for j = 1, #part do out[#out + 1] = part[j] end
+  end
+  return out
+end
+
+local function hdel_many(key, fields)
+  for i = 1, #fields, 500 do
+    redis.call('HDEL', key, unpack(fields, i, math.min(i + 499, #fields)))
+  end
+end
+`;
+
+/**
+ * ARGV: 1 reservation id, 2 now (ms), 3 day end (ms), 4 month end (ms), 5 estimated cost (nano),
+ * 6 estimated tokens, 7 ttl (ms), 8 window grace (ms), 9 tenant id, 10 key id, 11 day id, 12 month id.
+ *
+ * Returns {'ok', reqLimit, reqRemaining, reqResetMs, tokLimit, tokRemaining, tokResetMs}
+ * or {'reject', scopeIndex, reason, retryAfterMs, reqLimit, …} (-1 = none / never), or {'dup'}.
+ */
+export const ADMIT_LUA = `${PRELUDE}
+local id = ARGV[1]
+local now = tonumber(ARGV[2])
+local day_end = tonumber(ARGV[3])
+local month_end = tonumber(ARGV[4])
+local est = big(ARGV[5])
+local tokens = tonumber(ARGV[6])
+local expiry = now + tonumber(ARGV[7])
+local grace = tonumber(ARGV[8])
+
+if redis.call('EXISTS', KEYS[26]) == 1 then return {'dup'} end
+
+local lim = {}
+for s = 1, 3 do
+  lim[s] = redis.call('HMGET', KEYS[(s - 1) * 8 + 1],
+    'dailyBudgetNano', 'monthlyBudgetNano', 'totalBudgetNano', 'rpm', 'tpm', 'maxConcurrent')
+end
+
+-- rate windows: drop what left them, count what is in them
+local rate = {}
+for s = 1, 3 do
+  local b = (s - 1) * 8
+  local r = {requests = 0, tokens = 0, inflight = 0}
+  if lim[s][4] then
+    redis.call('ZREMRANGEBYSCORE', KEYS[b + 5], '-inf', now - MINUTE)
+    r.requests = redis.call('ZCARD', KEYS[b + 5])
+  end
+  if lim[s][5] then
+    local sum = tonumber(redis.call('HGET', KEYS[b + 7], '#sum') or '0')
+    local gone = redis.call('ZRANGEBYSCORE', KEYS[b + 6], '-inf', now - MINUTE)
+    if #gone > 0 then
+      local values = hmget_many(KEYS[b + 7], gone)
+      for i = 1, #gone do sum = sum - tonumber(values[i] or '0') end
+      if sum < 0 then sum = 0 end
+      hdel_many(KEYS[b + 7], gone)
+      redis.call('ZREMRANGEBYSCORE', KEYS[b + 6], '-inf', now - MINUTE)
+      redis.call('HSET', KEYS[b + 7], '#sum', int(sum))
+    end
+    r.tokens = sum
+  end
+  if lim[s][6] then
+    redis.call('ZREMRANGEBYSCORE', KEYS[b + 8], '-inf', now)
+    r.inflight = redis.call('ZCARD', KEYS[b + 8])
+  end
+  rate[s] = r
+end
+
+-- the x-ratelimit-* view: the scope with the fewest requests / tokens left
+local function oldest_reset(key)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if first[2] then
+    local ms = tonumber(first[2]) + MINUTE - now
+    if ms < 0 then ms = 0 end
+    return ms
+  end
+  return 0
+end
+
+local function headers(admitted)
+  local extra = 0
+  local extra_tokens = 0
+  if admitted then
+    extra = 1
+    extra_tokens = tokens
+  end
+  local rl, rr, rs, tl, tr, ts = -1, -1, -1, -1, -1, -1
+  for s = 1, 3 do
+    local b = (s - 1) * 8
+    if lim[s][4] then
+      local limit = tonumber(lim[s][4])
+      local left = limit - rate[s].requests - extra
+      if left < 0 then left = 0 end
+      if rr < 0 or left < rr then
+        rl, rr, rs = limit, left, oldest_reset(KEYS[b + 5])
+      end
+    end
+    if lim[s][5] then
+      local limit = tonumber(lim[s][5])
+      local left = limit - rate[s].tokens - extra_tokens
+      if left < 0 then left = 0 end
+      if tr < 0 or left < tr then
+        tl, tr, ts = limit, left, oldest_reset(KEYS[b + 6])
+      end
+    end
+  end
+  return rl, rr, rs, tl, tr, ts
+end
+
+local function reject(s, reason, retry)
+  local rl, rr, rs, tl, tr, ts = headers(false)
+  return {'reject', s, reason, retry, rl, rr, rs, tl, tr, ts}
+end
+
+-- budgets on every scope
+local held = {}
+for s = 1, 3 do
+  local b = (s - 1) * 8
+  local d = redis.call('HMGET', KEYS[b + 2], 'spent', 'reserved')
+  local m = redis.call('HMGET', KEYS[b + 3], 'spent', 'reserved')
+  local t = redis.call('HMGET', KEYS[b + 4], 'spent', 'reserved')
+  local h = {d = big(d[2]), m = big(m[2]), t = big(t[2])}
+  held[s] = h
+  if lim[s][1] and cmp(add(add(big(d[1]), h.d), est), big(lim[s][1])) > 0 then
+    return reject(s, 'budget_daily', day_end - now)
+  end
+  if lim[s][2] and cmp(add(add(big(m[1]), h.m), est), big(lim[s][2])) > 0 then
+    return reject(s, 'budget_monthly', month_end - now)
+  end
+  if lim[s][3] and cmp(add(add(big(t[1]), h.t), est), big(lim[s][3])) > 0 then
+    return reject(s, 'budget_total', -1)
+  end
+end
+
+-- prepaid balance: what is left after every outstanding reservation of the organisation
+local balance = redis.call('GET', KEYS[25])
+if balance and cmp(add(held[3].t, est), big(balance)) > 0 then
+  return reject(3, 'balance', -1)
+end
+
+-- rate limits on every scope
+for s = 1, 3 do
+  local b = (s - 1) * 8
+  if lim[s][6] and rate[s].inflight + 1 > tonumber(lim[s][6]) then
+    return reject(s, 'concurrency', 1000)
+  end
+  if lim[s][4] and rate[s].requests + 1 > tonumber(lim[s][4]) then
+    local first = redis.call('ZRANGE', KEYS[b + 5], 0, 0, 'WITHSCORES')
+    local retry = MINUTE
+    if first[2] then retry = tonumber(first[2]) + MINUTE - now end
+    return reject(s, 'rpm', retry)
+  end
+  if lim[s][5] then
+    local limit = tonumber(lim[s][5])
+    if tokens > limit then return reject(s, 'tpm', -1) end
+    local need = rate[s].tokens + tokens - limit
+    if need > 0 then
+      -- the oldest entries leave first: when have enough tokens left?
+      local retry = MINUTE
+      local freed = 0
+      local start = 0
+      local found = false
+      while not found do
+        local batch = redis.call('ZRANGE', KEYS[b + 6], start, start + 199, 'WITHSCORES')
+        if #batch == 0 then break end
+        local ids = {}
+        for i = 1, #batch, 2 do ids[#ids + 1] = batch[i] end
+        local values = redis.call('HMGET', KEYS[b + 7], unpack(ids))
+        for i = 1, #ids do
+          freed = freed + tonumber(values[i] or '0')
+          if freed >= need then
+            retry = tonumber(batch[i * 2]) + MINUTE - now
+            found = true
+            break
+          end
+        end
+        start = start + 200
+      end
+      return reject(s, 'tpm', retry)
+    end
+  end
+end
+
+-- all checks passed: reserve on every scope at once
+for s = 1, 3 do
+  local b = (s - 1) * 8
+  redis.call('HSET', KEYS[b + 2], 'reserved', str(add(held[s].d, est)))
+  redis.call('PEXPIRE', KEYS[b + 2], int(day_end - now + grace))
+  redis.call('HSET', KEYS[b + 3], 'reserved', str(add(held[s].m, est)))
+  redis.call('PEXPIRE', KEYS[b + 3], int(month_end - now + grace))
+  redis.call('HSET', KEYS[b + 4], 'reserved', str(add(held[s].t, est)))
+  if lim[s][4] then
+    redis.call('ZADD', KEYS[b + 5], ARGV[2], id)
+    redis.call('PEXPIRE', KEYS[b + 5], 2 * MINUTE)
+  end
+  if lim[s][5] then
+    redis.call('ZADD', KEYS[b + 6], ARGV[2], id)
+    redis.call('HSET', KEYS[b + 7], id, int(tokens), '#sum', int(rate[s].tokens + tokens))
+    redis.call('PEXPIRE', KEYS[b + 6], 2 * MINUTE)
+    redis.call('PEXPIRE', KEYS[b + 7], 2 * MINUTE)
+  end
+  if lim[s][6] then
+    redis.call('ZADD', KEYS[b + 8], int(expiry), id)
+  end
+end
+redis.call('HSET', KEYS[26], 'st', 'r', 't', ARGV[9], 'k', ARGV[10], 'd', ARGV[11], 'm', ARGV[12],
+  'c', ARGV[5], 'n', int(tokens), 'e', int(expiry))
+redis.call('ZADD', KEYS[27], int(expiry), id)
+
+local rl, rr, rs, tl, tr, ts = headers(true)
+return {'ok', rl, rr, rs, tl, tr, ts}
+`;
+
+/**
+ * Ends a reservation. ARGV: 1 mode (settle | release | expire), 2 reservation id, 3 actual cost
+ * (nano), 4 actual tokens, 5 record ttl after this (ms), 6 tenant id, 7 key id, 8 day id, 9 month id.
+ *
+ * Record states: r (reserved) → d (done: settled or released) or x (expired: the sweeper released
+ * the reservation; a late settle still books the actual cost, once). Returns {outcome}.
+ */
+export const FINISH_LUA = `${PRELUDE}
+local mode = ARGV[1]
+local id = ARGV[2]
+local rec = redis.call('HMGET', KEYS[26], 'st', 't', 'k', 'd', 'm', 'c')
+local st = rec[1]
+if not st then return {'unknown'} end
+if rec[2] ~= ARGV[6] or rec[3] ~= ARGV[7] or rec[4] ~= ARGV[8] or rec[5] ~= ARGV[9] then
+  return redis.error_reply('ERR reservation ' .. id .. ' does not match the keys given')
+end
+if st == 'd' then return {'duplicate'} end
+if mode == 'expire' and st ~= 'r' then return {'noop'} end
+
+local function bump(key, field, delta, only_existing)
+  if only_existing and redis.call('EXISTS', key) == 0 then return end
+  local v = add(big(redis.call('HGET', key, field)), delta)
+  if v[1] < 0 then v = ZERO end
+  redis.call('HSET', key, field, str(v))
+end
+
+if st == 'r' then
+  local minus = neg(big(rec[6]))
+  for s = 1, 3 do
+    local b = (s - 1) * 8
+    bump(KEYS[b + 2], 'reserved', minus, true)
+    bump(KEYS[b + 3], 'reserved', minus, true)
+    bump(KEYS[b + 4], 'reserved', minus, false)
+    redis.call('ZREM', KEYS[b + 8], id)
+  end
+  redis.call('ZREM', KEYS[27], id)
+end
+
+if mode == 'expire' then
+  redis.call('HSET', KEYS[26], 'st', 'x')
+  redis.call('PEXPIRE', KEYS[26], ARGV[5])
+  return {'expired'}
+end
+
+if mode == 'settle' then
+  local actual = big(ARGV[3])
+  local tokens = tonumber(ARGV[4])
+  for s = 1, 3 do
+    local b = (s - 1) * 8
+    -- spend belongs to the windows the request was admitted in, while they are kept
+    bump(KEYS[b + 2], 'spent', actual, true)
+    bump(KEYS[b + 3], 'spent', actual, true)
+    bump(KEYS[b + 4], 'spent', actual, false)
+    local counted = redis.call('HGET', KEYS[b + 7], id)
+    if counted then
+      local sum = tonumber(redis.call('HGET', KEYS[b + 7], '#sum') or '0') - tonumber(counted) + tokens
+      if sum < 0 then sum = 0 end
+      redis.call('HSET', KEYS[b + 7], id, int(tokens), '#sum', int(sum))
+    end
+  end
+  local balance = redis.call('GET', KEYS[25])
+  if balance then redis.call('SET', KEYS[25], str(add(big(balance), neg(actual)))) end
+else
+  -- released: nothing was consumed, so its tokens leave the tpm window (the request still counts)
+  for s = 1, 3 do
+    local b = (s - 1) * 8
+    local counted = redis.call('HGET', KEYS[b + 7], id)
+    if counted then
+      local sum = tonumber(redis.call('HGET', KEYS[b + 7], '#sum') or '0') - tonumber(counted)
+      if sum < 0 then sum = 0 end
+      redis.call('HDEL', KEYS[b + 7], id)
+      redis.call('HSET', KEYS[b + 7], '#sum', int(sum))
+      redis.call('ZREM', KEYS[b + 6], id)
+    end
+  end
+end
+
+redis.call('HSET', KEYS[26], 'st', 'd')
+redis.call('PEXPIRE', KEYS[26], ARGV[5])
+if mode == 'settle' then return {'settled'} end
+return {'released'}
+`;
+
+/** KEYS[1] balance; ARGV[1] signed nano-USD delta. Creates the balance at 0 first. Returns it. */
+export const CREDIT_LUA = `${PRELUDE}
+local v = add(big(redis.call('GET', KEYS[1])), big(ARGV[1]))
+local s = str(v)
+redis.call('SET', KEYS[1], s)
+return s
+`;
+
+/** KEYS[1] sweep index; ARGV[1] org id, ARGV[2] cutoff: removes the org if its score is below. */
+export const FORGET_ORG_LUA = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) < tonumber(ARGV[2]) then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+`;
+
+/**
+ * Compare-and-set of a counter's committed spend (reconciliation). KEYS[1] the counter hash;
+ * ARGV[1] the spend the caller read (decimal; absent counts as 0), ARGV[2] the new spend,
+ * ARGV[3] epoch ms at which a day/month counter expires (0: keep no expiry, for the total).
+ * Returns {1} when written, {0, current} when the counter moved meanwhile.
+ */
+export const REPLACE_SPENT_LUA = `
+local cur = redis.call('HGET', KEYS[1], 'spent') or '0'
+if cur ~= ARGV[1] then return {0, cur} end
+redis.call('HSET', KEYS[1], 'spent', ARGV[2])
+if tonumber(ARGV[3]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+return {1}
+`;
+
+/** Compare-and-set of the prepaid balance. KEYS[1] balance; ARGV[1] expected ('' = absent), ARGV[2] new. */
+export const REPLACE_BALANCE_LUA = `
+local cur = redis.call('GET', KEYS[1]) or ''
+if cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
