@@ -12,6 +12,7 @@ import { AccountsConfigModule } from './config/config.module';
 import { accountsDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
 import { KeysModule } from './keys/keys.module';
+import { LimitsModule } from './limits/limits.module';
 import { OpenApiModule } from './openapi/openapi.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 import { ProjectionsModule } from './projections/projections.module';
@@ -42,6 +43,7 @@ export class AccountsAppModule {
         TenantsModule,
         KeysModule,
         ChannelsModule,
+        LimitsModule,
         HealthModule,
         OpenApiModule,
       ],

@@ -14,3 +14,5 @@ export * from './lib/queues';
 export * from './lib/projections';
 export * from './lib/errors';
 export * from './lib/accounts-management.dto';
+export * from './lib/limits.dto';
+export * from './lib/credits.dto';

@@ -15,7 +15,13 @@ const ALL_ROLES: readonly OrgRole[] = [
 
 export const OrgAction: Readonly<
   Record<
-    'Read' | 'ManageTenants' | 'CreateKeys' | 'ManageAnyKey' | 'ManageMembers',
+    | 'Read'
+    | 'ManageTenants'
+    | 'CreateKeys'
+    | 'ManageAnyKey'
+    | 'ManageMembers'
+    | 'ManageOrganisation'
+    | 'ManageLimits',
     readonly OrgRole[]
   >
 > = {
@@ -26,6 +32,10 @@ export const OrgAction: Readonly<
   /** any key of the organisation; members may still manage the keys they created */
   ManageAnyKey: [OrgRole.Owner, OrgRole.Admin],
   ManageMembers: [OrgRole.Owner, OrgRole.Admin],
+  /** name, billing time zone, admission fail-open */
+  ManageOrganisation: [OrgRole.Owner, OrgRole.Admin],
+  /** budgets and rate limits of the organisation, its tenants and keys (everyone may read them) */
+  ManageLimits: [OrgRole.Owner, OrgRole.Admin],
 };
 
 export function decideOrgAccess(

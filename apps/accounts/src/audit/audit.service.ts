@@ -5,6 +5,8 @@ import { AuditLogEntity } from './audit-log.entity';
 export enum AuditAction {
   UserSignedUp = 'user.signed_up',
   OrganisationCreated = 'organisation.created',
+  OrganisationUpdated = 'organisation.updated',
+  LimitsUpdated = 'limits.updated',
   MemberAdded = 'member.added',
   SessionStarted = 'session.started',
   SessionEnded = 'session.ended',

@@ -732,6 +732,115 @@ describe('bad input on every endpoint (int)', () => {
         status: 404,
         code: 'channel_not_found',
       },
+      // organisation settings
+      {
+        label: 'org bad id',
+        method: 'GET',
+        path: '/api/v1/orgs/not-a-uuid',
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        label: 'org unknown',
+        method: 'GET',
+        path: `/api/v1/orgs/${UNKNOWN}`,
+        status: 404,
+        code: 'organisation_not_found',
+      },
+      {
+        label: 'update org unknown time zone',
+        method: 'PATCH',
+        path: `/api/v1/orgs/${org}`,
+        request: { body: { billingTimeZone: 'Nowhere/Land' } },
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        label: 'update org fail-open as text',
+        method: 'PATCH',
+        path: `/api/v1/orgs/${org}`,
+        request: { body: { admissionFailOpen: 'true' } },
+        status: 400,
+        code: 'validation_failed',
+      },
+      // limits
+      ...(
+        [
+          [
+            'org',
+            `/api/v1/orgs/${org}/limits`,
+            'organisation_not_found',
+            `/api/v1/orgs/${UNKNOWN}/limits`,
+          ],
+          [
+            'tenant',
+            `/api/v1/tenants/${tenant.id}/limits`,
+            'tenant_not_found',
+            `/api/v1/tenants/${UNKNOWN}/limits`,
+          ],
+          [
+            'key',
+            `/api/v1/keys/${key.id}/limits`,
+            'api_key_not_found',
+            `/api/v1/keys/${UNKNOWN}/limits`,
+          ],
+        ] as const
+      ).flatMap(([scope, path, notFound, unknownPath]): Case[] => [
+        {
+          label: `${scope} limits negative budget`,
+          method: 'PUT',
+          path,
+          request: { body: { dailyBudgetUsd: '-1' } },
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: `${scope} limits budget beyond nano precision`,
+          method: 'PUT',
+          path,
+          request: { body: { monthlyBudgetUsd: '0.0000000001' } },
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: `${scope} limits budget as a number`,
+          method: 'PUT',
+          path,
+          request: { body: { totalBudgetUsd: 10 } },
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: `${scope} limits rpm as text`,
+          method: 'PUT',
+          path,
+          request: { body: { rpm: '5' } },
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: `${scope} limits unknown`,
+          method: 'PUT',
+          path: unknownPath,
+          request: { body: { rpm: 5 } },
+          status: 404,
+          code: notFound,
+        },
+        {
+          label: `${scope} limits read unknown`,
+          method: 'GET',
+          path: unknownPath,
+          status: 404,
+          code: notFound,
+        },
+        {
+          label: `${scope} limits without token`,
+          method: 'GET',
+          path,
+          as: a,
+          status: 401,
+        },
+      ]),
       // unknown routes and methods
       {
         label: 'unknown route',

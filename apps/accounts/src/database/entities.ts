@@ -2,6 +2,7 @@ import { AuditLogEntity } from '../audit/audit-log.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { ChannelEntity } from '../channels/channel.entity';
 import { ApiKeyEntity } from '../keys/api-key.entity';
+import { ScopeLimitsEntity } from '../limits/scope-limits.entity';
 import { MembershipEntity } from '../organisations/membership.entity';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { TenantEntity } from '../tenants/tenant.entity';
@@ -17,4 +18,5 @@ export const ACCOUNTS_ENTITIES = [
   ChannelEntity,
   RefreshTokenEntity,
   AuditLogEntity,
+  ScopeLimitsEntity,
 ];

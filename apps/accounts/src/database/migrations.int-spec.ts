@@ -53,6 +53,7 @@ describe('accounts migrations (int)', () => {
       'memberships',
       'organisations',
       'refresh_tokens',
+      'scope_limits',
       'tenants',
       'users',
     ]);

@@ -206,6 +206,8 @@ describe('tenants and keys (int)', () => {
         expiresAt,
         revoked: false,
         allowFallback: true,
+        billingTimeZone: 'UTC',
+        admissionFailOpen: false,
       });
     });
 

@@ -88,6 +88,40 @@ function publicOp(
   };
 }
 
+const usdSchema = str({ pattern: '^(0|[1-9]\\d{0,11})(\\.\\d{1,9})?$', examples: ['2.50'] });
+const limitFields: Record<string, Schema> = {
+  dailyBudgetUsd: nullable(usdSchema),
+  monthlyBudgetUsd: nullable(usdSchema),
+  totalBudgetUsd: nullable(usdSchema),
+  rpm: nullable({ type: 'integer' }),
+  tpm: nullable({ type: 'integer' }),
+  maxConcurrent: nullable({ type: 'integer' }),
+};
+
+/** GET and PUT of one scope's limits (organisation, tenant or key). */
+function limitsPath(param: string, what: string) {
+  return {
+    get: op(
+      `Budgets and rate limits of the ${what} with live spend per window (any role)`,
+      'limits',
+      {
+        200: json('Settings and counters', ref('LimitsState')),
+        503: problemResponse('dependency_unavailable (Redis)'),
+      },
+      { parameters: [pathParam(param)] },
+    ),
+    put: op(
+      `Set (value), clear (null) or keep (absent) each limit of the ${what} (owner, admin)`,
+      'limits',
+      {
+        200: json('All six settings, null where unset', ref('Limits')),
+        503: problemResponse('projection_unavailable: saved, repeat the request'),
+      },
+      { parameters: [pathParam(param)], requestBody: body('LimitsRequest') },
+    ),
+  };
+}
+
 const schemas: Record<string, Schema> = {
   Problem: object(
     {
@@ -132,9 +166,53 @@ const schemas: Record<string, Schema> = {
   Organisation: object({
     id: uuid,
     name: str(),
-    billingTimeZone: str(),
+    billingTimeZone: str({ description: 'IANA time zone of budget days/months and statements' }),
+    admissionFailOpen: {
+      type: 'boolean',
+      description: 'admit (unmetered) instead of refusing while the admission store is unreachable',
+    },
     role: roleEnum,
     createdAt: instant,
+  }),
+  UpdateOrganisationRequest: object(
+    {
+      name: str({ minLength: 1, maxLength: 120 }),
+      billingTimeZone: str({ description: 'IANA time zone, e.g. Europe/Berlin' }),
+      admissionFailOpen: { type: 'boolean' },
+    },
+    [],
+  ),
+  LimitsRequest: object(
+    {
+      dailyBudgetUsd: nullable(usdSchema),
+      monthlyBudgetUsd: nullable(usdSchema),
+      totalBudgetUsd: nullable(usdSchema),
+      rpm: nullable({ type: 'integer', minimum: 0, maximum: 1_000_000_000 }),
+      tpm: nullable({ type: 'integer', minimum: 0, maximum: 1_000_000_000_000 }),
+      maxConcurrent: nullable({ type: 'integer', minimum: 0, maximum: 1_000_000 }),
+    },
+    [],
+  ),
+  Limits: object(limitFields),
+  LimitsState: object({
+    ...limitFields,
+    scope: str({ enum: ['org', 'tenant', 'key'] }),
+    timeZone: str(),
+    usage: object({
+      day: ref('LimitWindow'),
+      month: ref('LimitWindow'),
+      total: object({ spentUsd: usdSchema, reservedUsd: usdSchema }),
+      requestsLastMinute: { type: 'integer' },
+      tokensLastMinute: { type: 'integer' },
+      concurrent: { type: 'integer' },
+    }),
+  }),
+  LimitWindow: object({
+    id: str({ description: 'YYYY-MM-DD or YYYY-MM in the billing time zone' }),
+    start: instant,
+    end: instant,
+    spentUsd: usdSchema,
+    reservedUsd: usdSchema,
   }),
   Member: object({ userId: uuid, email: str(), role: roleEnum, createdAt: instant }),
   AddMemberRequest: object({ email: str({ format: 'email' }), role: roleEnum }),
@@ -310,6 +388,23 @@ export const OPENAPI_DOCUMENT = {
         },
       ),
     },
+    '/api/v1/orgs/{orgId}': {
+      get: op(
+        'An organisation with its settings (any role)',
+        'organisations',
+        { 200: json('The organisation', ref('Organisation')) },
+        { parameters: [pathParam('orgId')] },
+      ),
+      patch: op(
+        'Rename, set the billing time zone or admission fail-open (owner, admin)',
+        'organisations',
+        { 200: json('Updated', ref('Organisation')) },
+        { parameters: [pathParam('orgId')], requestBody: body('UpdateOrganisationRequest') },
+      ),
+    },
+    '/api/v1/orgs/{orgId}/limits': limitsPath('orgId', 'organisation'),
+    '/api/v1/tenants/{tenantId}/limits': limitsPath('tenantId', 'tenant'),
+    '/api/v1/keys/{keyId}/limits': limitsPath('keyId', 'key'),
     '/api/v1/orgs/{orgId}/members': {
       get: op(
         'Members (any role)',

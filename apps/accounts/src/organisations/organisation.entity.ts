@@ -19,6 +19,10 @@ export class OrganisationEntity {
   @Column({ name: 'billing_time_zone', type: 'varchar', length: 64, default: 'UTC' })
   billingTimeZone!: string;
 
+  /** Admission when Redis is unreachable: true admits (unmetered), false refuses (the default). */
+  @Column({ name: 'admission_fail_open', type: 'boolean', default: false })
+  admissionFailOpen!: boolean;
+
   @CreateDateColumn(timestampColumn('created_at'))
   createdAt!: Date;
 

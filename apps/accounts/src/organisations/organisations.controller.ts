@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   type AccessTokenClaims,
   AddMemberRequestDto,
@@ -6,6 +6,7 @@ import {
   type OrganisationResponseDto,
   type Page,
   PageQueryDto,
+  UpdateOrganisationRequestDto,
 } from '@tollgate/contracts';
 import { Caller } from '@tollgate/server-kit';
 import { uuidParam } from '../common/uuid-param.pipe';
@@ -21,6 +22,23 @@ export class OrganisationsController {
     @Query() query: PageQueryDto,
   ): Promise<Page<OrganisationResponseDto>> {
     return this.organisations.listMine(caller, query);
+  }
+
+  @Get(':orgId')
+  get(
+    @Caller() caller: AccessTokenClaims,
+    @Param('orgId', uuidParam('orgId')) orgId: string,
+  ): Promise<OrganisationResponseDto> {
+    return this.organisations.get(caller, orgId);
+  }
+
+  @Patch(':orgId')
+  update(
+    @Caller() caller: AccessTokenClaims,
+    @Param('orgId', uuidParam('orgId')) orgId: string,
+    @Body() dto: UpdateOrganisationRequestDto,
+  ): Promise<OrganisationResponseDto> {
+    return this.organisations.update(caller, orgId, dto);
   }
 
   @Get(':orgId/members')

@@ -46,6 +46,7 @@ describe('organisations and members (int)', () => {
           id: orgId,
           name: 'Members Inc',
           billingTimeZone: 'UTC',
+          admissionFailOpen: false,
           role: 'owner',
           createdAt: expect.any(String),
         },

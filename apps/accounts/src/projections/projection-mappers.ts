@@ -1,10 +1,18 @@
 import type { ChannelProjection, KeyRecordProjection } from '@tollgate/contracts';
 import type { ChannelEntity } from '../channels/channel.entity';
 import type { ApiKeyEntity } from '../keys/api-key.entity';
+import type { OrganisationEntity } from '../organisations/organisation.entity';
 import type { TenantEntity } from '../tenants/tenant.entity';
 
-/** The proxy's view of a key; fallback is off when either the tenant or the key turned it off. */
-export function toKeyRecord(key: ApiKeyEntity, tenant: TenantEntity): KeyRecordProjection {
+/**
+ * The proxy's view of a key; fallback is off when either the tenant or the key turned it off. The
+ * organisation's time zone and fail-open switch ride along, so admission needs no second lookup.
+ */
+export function toKeyRecord(
+  key: ApiKeyEntity,
+  tenant: TenantEntity,
+  organisation: OrganisationEntity,
+): KeyRecordProjection {
   return {
     id: key.id,
     name: key.name,
@@ -17,6 +25,8 @@ export function toKeyRecord(key: ApiKeyEntity, tenant: TenantEntity): KeyRecordP
     expiresAt: key.expiresAt ? key.expiresAt.toISOString() : null,
     revoked: key.revokedAt !== null,
     allowFallback: tenant.allowFallback && key.allowFallback,
+    billingTimeZone: organisation.billingTimeZone,
+    admissionFailOpen: organisation.admissionFailOpen,
   };
 }
 

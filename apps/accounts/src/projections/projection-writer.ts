@@ -6,6 +6,7 @@ import type { ChainableCommander, Result } from 'ioredis';
 import { Brackets, type DataSource, In, MoreThan } from 'typeorm';
 import { ChannelEntity } from '../channels/channel.entity';
 import { ApiKeyEntity } from '../keys/api-key.entity';
+import { LimitsProjection, type LimitTarget } from './limits-projection';
 import { toChannelProjection, toKeyRecord } from './projection-mappers';
 
 declare module 'ioredis' {
@@ -40,6 +41,10 @@ export interface RebuildReport {
   keyRecords: number;
   staleKeyRecordsRemoved: number;
   channels: number;
+  /** scopes (organisations, tenants, keys) whose limits were written */
+  limits: number;
+  /** limit hashes in Redis of scopes without limits in PostgreSQL, removed */
+  staleLimitsRemoved: number;
   /** channels whose stored credential does not open with the configured encryption key */
   undecryptableChannels: string[];
   durationMs: number;
@@ -56,6 +61,8 @@ function escapeGlob(s: string): string {
  * rebuild-projections entry.
  */
 export class ProjectionWriter {
+  readonly limits: LimitsProjection;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly redis: Redis,
@@ -64,6 +71,12 @@ export class ProjectionWriter {
     private readonly secretBox?: SecretBox,
   ) {
     redis.defineCommand('tollgateSetKeyRecord', { numberOfKeys: 1, lua: SET_KEY_RECORD_LUA });
+    this.limits = new LimitsProjection(dataSource, redis, prefix, logger);
+  }
+
+  /** Writes the limits of one scope where the admission script reads them, and announces it. */
+  syncLimits(target: LimitTarget): Promise<void> {
+    return this.limits.sync(target);
   }
 
   /** Re-projects the given keys (by id) and announces each. */
@@ -77,10 +90,19 @@ export class ProjectionWriter {
   }
 
   /** Re-projects every key of a tenant (its name, group or fallback changed). */
-  async syncTenantKeys(tenantId: string): Promise<void> {
+  syncTenantKeys(tenantId: string): Promise<void> {
+    return this.syncKeysWhere('k.tenant_id = :id', tenantId);
+  }
+
+  /** Re-projects every key of an organisation (its time zone or fail-open setting changed). */
+  syncOrganisationKeys(organisationId: string): Promise<void> {
+    return this.syncKeysWhere('k.organisation_id = :id', organisationId);
+  }
+
+  private async syncKeysWhere(condition: string, id: string): Promise<void> {
     let after: string | null = null;
     for (let round = 0; round < MAX_SCAN_ROUNDS; round++) {
-      const qb = this.keyQuery().where('k.tenant_id = :tenantId', { tenantId });
+      const qb = this.keyQuery().where(condition, { id });
       if (after) qb.andWhere('k.id > :after', { after });
       const keys = await qb.orderBy('k.id', 'ASC').limit(BATCH).getMany();
       await this.writeKeys(keys, true);
@@ -143,12 +165,16 @@ export class ProjectionWriter {
       );
     }
     await this.replaceChannels(channels.map(toChannelProjection));
+    const limits = await this.limits.rebuild(since);
 
     // Rows changed while (or just before) the passes above ran may have been read before the change.
     const recentKeys = await this.keyQuery()
       .where(
         new Brackets((w) =>
-          w.where('k.updated_at >= :since', { since }).orWhere('t.updated_at >= :since', { since }),
+          w
+            .where('k.updated_at >= :since', { since })
+            .orWhere('t.updated_at >= :since', { since })
+            .orWhere('o.updated_at >= :since', { since }),
         ),
       )
       .getMany();
@@ -172,6 +198,8 @@ export class ProjectionWriter {
       keyRecords,
       staleKeyRecordsRemoved,
       channels: channels.length,
+      limits: limits.written,
+      staleLimitsRemoved: limits.staleRemoved,
       undecryptableChannels,
       durationMs: Date.now() - started,
     };
@@ -183,14 +211,15 @@ export class ProjectionWriter {
     return this.dataSource
       .getRepository(ApiKeyEntity)
       .createQueryBuilder('k')
-      .innerJoinAndSelect('k.tenant', 't');
+      .innerJoinAndSelect('k.tenant', 't')
+      .innerJoinAndSelect('k.organisation', 'o');
   }
 
   private async writeKeys(keys: ApiKeyEntity[], announce: boolean): Promise<void> {
     if (!keys.length) return;
     const pipeline = this.redis.pipeline();
     for (const key of keys) {
-      const record = toKeyRecord(key, key.tenant!);
+      const record = toKeyRecord(key, key.tenant!, key.organisation!);
       pipeline.tollgateSetKeyRecord(
         projectionKeys.keyRecord(this.prefix, key.secretHash),
         JSON.stringify(record),

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AccountsErrorCode, AccountsException } from '../common/accounts.exception';
 import { ACCOUNTS_CONFIG, type AccountsConfig } from '../config/accounts.config';
 import { REDIS } from '../redis/redis.module';
+import type { LimitTarget } from './limits-projection';
 import { ProjectionWriter, type RebuildReport } from './projection-writer';
 
 /**
@@ -39,6 +40,21 @@ export class ProjectionsService {
 
   tenantChanged(tenantId: string, mode: ProjectionFailureMode): Promise<void> {
     return this.guard(() => this.writer.syncTenantKeys(tenantId), mode, { tenantId });
+  }
+
+  organisationChanged(organisationId: string, mode: ProjectionFailureMode): Promise<void> {
+    return this.guard(() => this.writer.syncOrganisationKeys(organisationId), mode, {
+      organisationId,
+    });
+  }
+
+  limitsChanged(target: LimitTarget, mode: ProjectionFailureMode): Promise<void> {
+    return this.guard(() => this.writer.syncLimits(target), mode, { limits: target });
+  }
+
+  /** The admission store over the same Redis and prefix (live counters for the limits API). */
+  get admission() {
+    return this.writer.limits.store;
   }
 
   channelChanged(channelId: string, mode: ProjectionFailureMode): Promise<void> {

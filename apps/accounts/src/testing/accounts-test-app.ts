@@ -87,6 +87,7 @@ const ACCOUNTS_TABLES = [
   'channels',
   'refresh_tokens',
   'audit_log',
+  'scope_limits',
 ];
 
 let counter = 0;
@@ -205,10 +206,11 @@ export async function startAccountsTestApp(
       .sort();
     for (const key of keys) {
       const type = await redis.type(key);
-      const value =
-        type === 'hash'
-          ? JSON.stringify(Object.entries(await redis.hgetall(key)).sort())
-          : await redis.get(key);
+      let value: string | null;
+      if (type === 'hash') value = JSON.stringify(Object.entries(await redis.hgetall(key)).sort());
+      else if (type === 'zset')
+        value = JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'));
+      else value = await redis.get(key);
       parts.push(`${key}=${value}`);
     }
     return parts.join('\n');

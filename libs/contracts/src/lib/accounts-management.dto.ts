@@ -111,9 +111,33 @@ export interface MemberResponseDto {
 export interface OrganisationResponseDto {
   id: string;
   name: string;
+  /** IANA time zone of the billing day and month (budgets, statements); `UTC` by default */
   billingTimeZone: string;
+  /** the proxy admits requests when its admission store is unreachable (default false: refuses) */
+  admissionFailOpen: boolean;
   role: OrgRole;
   createdAt: string;
+}
+
+/** `PATCH /api/v1/orgs/{orgId}` (owner, admin); absent fields keep their value. */
+export class UpdateOrganisationRequestDto {
+  @IsAbsentOr()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(120)
+  name?: string;
+
+  /** an IANA time zone, e.g. `Europe/Berlin`; checked against the runtime's time zone database */
+  @IsAbsentOr()
+  @IsString()
+  @Matches(/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/, {
+    message: 'billingTimeZone must be an IANA time zone such as "Europe/Berlin"',
+  })
+  billingTimeZone?: string;
+
+  @IsAbsentOr()
+  @IsBoolean()
+  admissionFailOpen?: boolean;
 }
 
 export const CHANNEL_STATUSES = ['enabled', 'disabled'] as const;

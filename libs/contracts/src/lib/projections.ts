@@ -17,7 +17,20 @@ export interface KeyRecordProjection {
   /** ISO instant, or null */
   expiresAt: string | null;
   revoked: boolean;
+  /** effective: false when either the tenant or the key turned fallback off */
   allowFallback: boolean;
+  /**
+   * The organisation's billing time zone (IANA), which the admission day and month windows follow.
+   * Absent in records written before it was projected: read as `UTC`.
+   */
+  billingTimeZone?: string;
+  /**
+   * Admit requests when the admission store (Redis) cannot be reached, instead of refusing them.
+   * Absent: false. Limits themselves live where the admission lib reads them
+   * (`admissionKeys.limits(prefix, scope)` of `@tollgate/server-admission`), found from
+   * `organisationId`, `tenantId` and `id`.
+   */
+  admissionFailOpen?: boolean;
 }
 
 /** A channel, stored in the hash `channelsKey(prefix)` under its id as JSON. */
@@ -50,6 +63,12 @@ export type ProjectionChange =
   | { kind: 'key'; hash: string }
   | { kind: 'channels' }
   | { kind: 'prices' }
+  /**
+   * The limits of one scope changed (already written to its admission limits hash, which the
+   * admission script reads on every request; the message is for caches and observers).
+   * `id` is the organisation, tenant or key id.
+   */
+  | { kind: 'limits'; scope: 'org' | 'tenant' | 'key'; id: string; organisationId: string }
   | { kind: 'all' };
 
 export const DEFAULT_REDIS_PREFIX = 'tg:';

@@ -1,0 +1,259 @@
+import { Injectable } from '@nestjs/common';
+import {
+  type AccessTokenClaims,
+  type LimitScope,
+  type LimitsResponseDto,
+  type LimitsStateResponseDto,
+  type OrgRole,
+  type UpdateLimitsRequestDto,
+} from '@tollgate/contracts';
+import { formatNanoAsUsd, InvalidUsdAmountError, parseUsdToNano } from '@tollgate/pricing';
+import type { AdmissionState } from '@tollgate/server-admission';
+import { DataSource, type EntityManager } from 'typeorm';
+import { OrgAction } from '../access/access-policy';
+import { OrgAccessService } from '../access/org-access.service';
+import { AuditAction, AuditService } from '../audit/audit.service';
+import { AccountsErrorCode, AccountsException } from '../common/accounts.exception';
+import { ApiKeyEntity } from '../keys/api-key.entity';
+import { OrganisationEntity } from '../organisations/organisation.entity';
+import { admissionScopeOf, type LimitTarget } from '../projections/limits-projection';
+import { ProjectionsService } from '../projections/projections.service';
+import { TenantEntity } from '../tenants/tenant.entity';
+import { ScopeLimitsEntity } from './scope-limits.entity';
+
+type LimitColumns = Pick<
+  ScopeLimitsEntity,
+  'dailyBudgetNano' | 'monthlyBudgetNano' | 'totalBudgetNano' | 'rpm' | 'tpm' | 'maxConcurrent'
+>;
+
+const BUDGETS = [
+  ['dailyBudgetUsd', 'dailyBudgetNano'],
+  ['monthlyBudgetUsd', 'monthlyBudgetNano'],
+  ['totalBudgetUsd', 'totalBudgetNano'],
+] as const;
+const COUNTS = ['rpm', 'tpm', 'maxConcurrent'] as const;
+const API_FIELD: Record<keyof LimitColumns, keyof LimitsResponseDto> = {
+  dailyBudgetNano: 'dailyBudgetUsd',
+  monthlyBudgetNano: 'monthlyBudgetUsd',
+  totalBudgetNano: 'totalBudgetUsd',
+  rpm: 'rpm',
+  tpm: 'tpm',
+  maxConcurrent: 'maxConcurrent',
+};
+
+const NOT_FOUND: Record<LimitScope, AccountsErrorCode> = {
+  org: AccountsErrorCode.OrganisationNotFound,
+  tenant: AccountsErrorCode.TenantNotFound,
+  key: AccountsErrorCode.ApiKeyNotFound,
+};
+
+const usd = (nano: bigint | null): string | null => (nano === null ? null : formatNanoAsUsd(nano));
+
+export function toLimitsResponse(row: LimitColumns | null): LimitsResponseDto {
+  return {
+    dailyBudgetUsd: usd(row?.dailyBudgetNano ?? null),
+    monthlyBudgetUsd: usd(row?.monthlyBudgetNano ?? null),
+    totalBudgetUsd: usd(row?.totalBudgetNano ?? null),
+    rpm: row?.rpm ?? null,
+    tpm: row?.tpm ?? null,
+    maxConcurrent: row?.maxConcurrent ?? null,
+  };
+}
+
+/** The columns the request changes: `undefined` keeps, `null` clears, a value sets. */
+export function limitChanges(dto: UpdateLimitsRequestDto): Partial<LimitColumns> {
+  const changes: Partial<LimitColumns> = {};
+  for (const [field, column] of BUDGETS) {
+    const value = dto[field];
+    if (value === undefined) continue;
+    try {
+      changes[column] = value === null ? null : parseUsdToNano(value);
+    } catch (err) {
+      // the DTO pattern refuses these first; kept so a looser pattern can never store junk
+      if (!(err instanceof InvalidUsdAmountError)) throw err;
+      const message = `${field} must be a decimal string of US dollars`;
+      throw new AccountsException(AccountsErrorCode.ValidationFailed, message, {
+        errors: [message],
+      });
+    }
+  }
+  for (const field of COUNTS) {
+    const value = dto[field];
+    if (value !== undefined) changes[field] = value;
+  }
+  return changes;
+}
+
+/** Budgets and rate limits of organisations, tenants and keys: PostgreSQL first, then Redis. */
+@Injectable()
+export class LimitsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly access: OrgAccessService,
+    private readonly audit: AuditService,
+    private readonly projections: ProjectionsService,
+  ) {}
+
+  /** The settings and live counters; any member of the organisation may read them. */
+  async get(
+    caller: AccessTokenClaims,
+    scope: LimitScope,
+    id: string,
+  ): Promise<LimitsStateResponseDto> {
+    const target = await this.resolve(caller, scope, id, OrgAction.Read);
+    const [row, organisation] = await Promise.all([
+      this.dataSource
+        .getRepository(ScopeLimitsEntity)
+        .findOne({ where: { scope, scopeId: target.id } }),
+      this.dataSource
+        .getRepository(OrganisationEntity)
+        .findOneByOrFail({ id: target.organisationId }),
+    ]);
+    let state: AdmissionState;
+    try {
+      state = await this.projections.admission.readState(admissionScopeOf(target), {
+        timeZone: organisation.billingTimeZone,
+      });
+    } catch (err) {
+      throw new AccountsException(
+        AccountsErrorCode.DependencyUnavailable,
+        'the live spend counters cannot be read right now',
+        { retryAfterSeconds: 1, cause: err },
+      );
+    }
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const amount = (nano: bigint) => formatNanoAsUsd(nano);
+    return {
+      scope,
+      ...toLimitsResponse(row),
+      timeZone: organisation.billingTimeZone,
+      usage: {
+        day: {
+          id: state.day.id,
+          start: iso(state.day.start),
+          end: iso(state.day.end),
+          spentUsd: amount(state.day.spentNano),
+          reservedUsd: amount(state.day.reservedNano),
+        },
+        month: {
+          id: state.month.id,
+          start: iso(state.month.start),
+          end: iso(state.month.end),
+          spentUsd: amount(state.month.spentNano),
+          reservedUsd: amount(state.month.reservedNano),
+        },
+        total: {
+          spentUsd: amount(state.total.spentNano),
+          reservedUsd: amount(state.total.reservedNano),
+        },
+        requestsLastMinute: state.requestsLastMinute,
+        tokensLastMinute: state.tokensLastMinute,
+        concurrent: state.concurrent,
+      },
+    };
+  }
+
+  /**
+   * Sets, clears (null) or keeps (absent) each limit, records the change in the audit log and
+   * projects the result where the admission script reads it. Projected on every call, so a client
+   * whose first attempt could not reach Redis (503) simply repeats the request.
+   */
+  async put(
+    caller: AccessTokenClaims,
+    scope: LimitScope,
+    id: string,
+    dto: UpdateLimitsRequestDto,
+  ): Promise<LimitsResponseDto> {
+    const changes = limitChanges(dto);
+    const target = await this.resolve(caller, scope, id, OrgAction.ManageLimits);
+    const row = await this.dataSource.transaction(async (m) => {
+      const current = await this.lockRow(m, target);
+      const changed = (Object.keys(changes) as (keyof LimitColumns)[]).filter(
+        (k) => changes[k] !== current[k],
+      );
+      if (!changed.length) return current;
+      const update = Object.fromEntries(changed.map((k) => [k, changes[k]]));
+      await m.update(ScopeLimitsEntity, { id: current.id }, update);
+      await this.audit.record(m, {
+        actorUserId: caller.sub,
+        organisationId: target.organisationId,
+        action: AuditAction.LimitsUpdated,
+        targetType: targetType(scope),
+        targetId: target.id,
+        details: {
+          scope,
+          before: toLimitsResponse(current),
+          changes: Object.fromEntries(
+            changed.map((k) => {
+              const v = changes[k];
+              return [API_FIELD[k], typeof v === 'bigint' ? usd(v) : v];
+            }),
+          ),
+        },
+      });
+      return m.findOneByOrFail(ScopeLimitsEntity, { id: current.id });
+    });
+    await this.projections.limitsChanged(target, 'strict');
+    return toLimitsResponse(row);
+  }
+
+  /** The scope's row, created empty (unlimited) if missing, locked until the transaction ends. */
+  private async lockRow(m: EntityManager, target: LimitTarget): Promise<ScopeLimitsEntity> {
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(ScopeLimitsEntity)
+      .values({ organisationId: target.organisationId, scope: target.scope, scopeId: target.id })
+      .orIgnore()
+      .execute();
+    return m
+      .getRepository(ScopeLimitsEntity)
+      .createQueryBuilder('l')
+      .setLock('pessimistic_write')
+      .where('l.scope = :scope AND l.scope_id = :id', { scope: target.scope, id: target.id })
+      .getOneOrFail();
+  }
+
+  /** The scope with its organisation, when the caller's role there is one of `allowed`. */
+  private async resolve(
+    caller: AccessTokenClaims,
+    scope: LimitScope,
+    id: string,
+    allowed: readonly OrgRole[],
+  ): Promise<LimitTarget> {
+    let organisationId: string | undefined;
+    switch (scope) {
+      case 'org':
+        organisationId = id;
+        break;
+      case 'tenant':
+        organisationId = (
+          await this.dataSource
+            .getRepository(TenantEntity)
+            .findOne({ where: { id }, select: { id: true, organisationId: true } })
+        )?.organisationId;
+        break;
+      case 'key':
+        organisationId = (
+          await this.dataSource
+            .getRepository(ApiKeyEntity)
+            .findOne({ where: { id }, select: { id: true, organisationId: true } })
+        )?.organisationId;
+        break;
+    }
+    if (organisationId === undefined) throw new AccountsException(NOT_FOUND[scope]);
+    await this.access.require(caller, organisationId, allowed, NOT_FOUND[scope]);
+    return { scope, id, organisationId };
+  }
+}
+
+function targetType(scope: LimitScope): 'organisation' | 'tenant' | 'api_key' {
+  switch (scope) {
+    case 'org':
+      return 'organisation';
+    case 'tenant':
+      return 'tenant';
+    case 'key':
+      return 'api_key';
+  }
+}
