@@ -13,6 +13,7 @@ import { BillingRedisModule } from './common/redis.module';
 import { BILLING_REDIS } from './common/redis.provider';
 import { BillingConfigModule } from './config/billing-config.module';
 import type { BillingConfig } from './config/billing.config';
+import { CreditsModule } from './credits/credits.module';
 import { billingDataSourceOptions } from './database/data-source';
 import { HealthModule, postgresCheck } from './health/health.module';
 import { OpenApiModule } from './openapi/openapi.module';
@@ -38,6 +39,7 @@ export class BillingApiModule {
         PricesModule,
         UsageModule,
         ReportsModule,
+        CreditsModule,
         OpenApiModule,
         HealthModule.forRoot({
           inject: [getDataSourceToken(), BILLING_REDIS],

@@ -5,12 +5,14 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { bullConnection, createValidationPipe } from '@tollgate/server-kit';
 import type { DataSource } from 'typeorm';
 import { BillingExceptionFilter } from './common/billing-exception.filter';
+import { BillingRedisModule } from './common/redis.module';
 import { BillingConfigModule } from './config/billing-config.module';
 import type { BillingWorkerConfig } from './config/billing.config';
 import { billingDataSourceOptions } from './database/data-source';
 import { HealthModule, postgresCheck } from './health/health.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { UsageProcessor } from './ledger/usage.processor';
+import { ReconciliationSchedulerModule } from './reconciliation/reconciliation.module';
 
 /** The billing worker process: consumes usage events; serves only its health endpoints. */
 @Module({})
@@ -30,6 +32,8 @@ export class BillingWorkerModule {
           prefix: config.TOLLGATE_QUEUE_PREFIX,
         }),
         LedgerModule,
+        BillingRedisModule,
+        ReconciliationSchedulerModule,
         HealthModule.forRoot({
           imports: [LedgerModule],
           inject: [getDataSourceToken(), UsageProcessor],

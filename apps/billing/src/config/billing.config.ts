@@ -47,6 +47,31 @@ export class BillingWorkerConfig extends BillingDatabaseConfig {
   @IsNotEmpty()
   TOLLGATE_QUEUE_PREFIX = DEFAULT_QUEUE_PREFIX;
 
+  /** prefix of the Redis projections and admission counters (the worker reads and repairs them) */
+  @IsString()
+  TOLLGATE_REDIS_PREFIX = DEFAULT_REDIS_PREFIX;
+
+  /** first delay of the alert webhook retries (ms); doubles per attempt */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  ALERT_WEBHOOK_BACKOFF_MS = 5_000;
+
+  /** delivery attempts of one alert webhook before it is marked failed */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  ALERT_WEBHOOK_ATTEMPTS = 8;
+
+  /** how often the worker reconciles the Redis spend counters with the ledger (ms; 0 = never) */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  RECONCILE_INTERVAL_MS = 300_000;
+
   /** usage events the worker prices and writes at once */
   @Type(() => Number)
   @IsInt()
@@ -62,9 +87,6 @@ export class BillingConfig extends BillingWorkerConfig {
   @Min(0)
   @Max(65535)
   PORT = 3002;
-
-  @IsString()
-  TOLLGATE_REDIS_PREFIX = DEFAULT_REDIS_PREFIX;
 
   /** HS256 secret shared with accounts, which signs the access tokens billing verifies */
   @IsString()
@@ -99,6 +121,9 @@ export const BILLING_ENV_KEYS = [
   'TOLLGATE_QUEUE_PREFIX',
   'JWT_SECRET',
   'WORKER_CONCURRENCY',
+  'ALERT_WEBHOOK_BACKOFF_MS',
+  'ALERT_WEBHOOK_ATTEMPTS',
+  'RECONCILE_INTERVAL_MS',
 ] as const satisfies readonly (keyof BillingConfig)[];
 
 /** The config as it may be logged: billing's own keys, the JWT secret masked, passwords cut out of URLs. */

@@ -36,8 +36,12 @@ describe('billing migrations', () => {
       [schemaName()],
     )) as { table_name: string }[];
     expect(tables.map((t) => t.table_name)).toEqual([
+      'alert_webhooks',
       'billing_migrations',
+      'budget_alerts',
+      'credit_grants',
       'prices',
+      'redemption_codes',
       'usage_daily_rollup',
       'usage_ledger',
     ]);
@@ -54,7 +58,7 @@ describe('billing migrations', () => {
        WHERE table_schema = $1 AND column_name LIKE '%nano_usd%' ORDER BY table_name, column_name`,
       [schemaName()],
     )) as { table_name: string; column_name: string; data_type: string }[];
-    expect(cols.length).toBe(5);
+    expect(cols.length).toBe(9);
     expect(cols.every((c) => c.data_type === 'bigint')).toBe(true);
   });
 

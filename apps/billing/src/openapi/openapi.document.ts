@@ -2,6 +2,8 @@
  * The billing API's OpenAPI document, written by hand next to the code it describes; a test compares
  * its paths with the routes the running app actually serves.
  */
+import { CREDITS_OPENAPI_PATHS } from '../credits/credits.openapi';
+
 const problem = { $ref: '#/components/responses/Problem' };
 const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object): object => ({ 'application/json': { schema } });
@@ -49,6 +51,7 @@ export const BILLING_OPENAPI_DOCUMENT = {
   servers: [{ url: '/' }],
   security: [{ bearer: [] }],
   paths: {
+    ...CREDITS_OPENAPI_PATHS,
     '/api/v1/admin/prices': {
       get: {
         summary: 'Current price of every model (platform admins)',

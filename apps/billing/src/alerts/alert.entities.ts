@@ -1,0 +1,75 @@
+import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+import { bigintTransformer } from '../common/bigint.transformer';
+
+/** Where an organisation wants its budget alerts POSTed, and the HMAC key that signs them. */
+@Entity({ name: 'alert_webhooks' })
+export class AlertWebhookEntity {
+  @PrimaryColumn({
+    name: 'organisation_id',
+    type: 'text',
+    primaryKeyConstraintName: 'pk_alert_webhooks',
+  })
+  organisationId!: string;
+
+  @Column({ name: 'url', type: 'text' })
+  url!: string;
+
+  @Column({ name: 'secret', type: 'text' })
+  secret!: string;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}
+
+/**
+ * A soft budget threshold crossed in one window. The unique constraint is what makes an alert fire
+ * once per scope, window and threshold, whichever worker noticed it first.
+ */
+@Entity({ name: 'budget_alerts' })
+@Unique('uq_budget_alerts_once', [
+  'organisationId',
+  'scopeKind',
+  'scopeId',
+  'windowKind',
+  'windowId',
+  'thresholdPercent',
+])
+@Index('ix_budget_alerts_org_created', ['organisationId', 'createdAt', 'id'])
+export class BudgetAlertEntity {
+  @PrimaryColumn({ name: 'id', type: 'uuid', primaryKeyConstraintName: 'pk_budget_alerts' })
+  id!: string;
+
+  @Column({ name: 'organisation_id', type: 'text' })
+  organisationId!: string;
+
+  @Column({ name: 'scope_kind', type: 'text' })
+  scopeKind!: string;
+
+  @Column({ name: 'scope_id', type: 'text' })
+  scopeId!: string;
+
+  @Column({ name: 'window_kind', type: 'text' })
+  windowKind!: string;
+
+  @Column({ name: 'window_id', type: 'text' })
+  windowId!: string;
+
+  @Column({ name: 'threshold_percent', type: 'integer' })
+  thresholdPercent!: number;
+
+  @Column({ name: 'spent_nano_usd', type: 'bigint', transformer: bigintTransformer })
+  spentNanoUsd!: bigint;
+
+  @Column({ name: 'budget_nano_usd', type: 'bigint', transformer: bigintTransformer })
+  budgetNanoUsd!: bigint;
+
+  /** pending, delivered, failed, no_webhook */
+  @Column({ name: 'delivery', type: 'text' })
+  delivery!: string;
+
+  @Column({ name: 'delivery_attempts', type: 'integer' })
+  deliveryAttempts!: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,140 @@
+import { Type } from 'class-transformer';
+import {
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { USD_DECIMAL_MESSAGE, USD_DECIMAL_PATTERN } from './money';
+
+/** `POST /api/v1/admin/orgs/{orgId}/credits` (platform admins): a top-up of the prepaid balance. */
+export class CreateCreditGrantRequestDto {
+  /** US dollars, decimal string, more than 0 */
+  @Matches(USD_DECIMAL_PATTERN, { message: `amountUsd ${USD_DECIMAL_MESSAGE}` })
+  amountUsd!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  note?: string;
+}
+
+/** `POST /api/v1/admin/redemption-codes` (platform admins). */
+export class CreateRedemptionCodesRequestDto {
+  @Matches(USD_DECIMAL_PATTERN, { message: `amountUsd ${USD_DECIMAL_MESSAGE}` })
+  amountUsd!: string;
+
+  /** how many codes of this amount; default 1 */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  count?: number;
+
+  /** ISO instant after which the codes can no longer be redeemed */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
+}
+
+/** `POST /api/v1/orgs/{orgId}/redeem` (organisation owner). */
+export class RedeemCodeRequestDto {
+  @IsString()
+  @MinLength(8)
+  @MaxLength(100)
+  code!: string;
+}
+
+export type CreditSource = 'grant' | 'redemption';
+
+export interface CreditGrantResponseDto {
+  id: string;
+  organisationId: string;
+  amountUsd: string;
+  source: CreditSource;
+  note: string | null;
+  createdAt: string;
+}
+
+export interface RedemptionCodeCreatedDto {
+  id: string;
+  /** the plaintext code: returned here once, stored only as a SHA-256 hash */
+  code: string;
+  amountUsd: string;
+  expiresAt: string | null;
+}
+
+export interface RedemptionCodesCreatedResponseDto {
+  items: RedemptionCodeCreatedDto[];
+}
+
+export interface BalanceResponseDto {
+  organisationId: string;
+  /** false until the organisation receives its first credit */
+  prepaid: boolean;
+  /** credits minus recorded spend since the first credit (PostgreSQL, the truth) */
+  balanceUsd: string;
+  creditedUsd: string;
+  spentUsd: string;
+  /** the live counter the proxy admits against (Redis), including settled requests not yet recorded */
+  liveBalanceUsd: string | null;
+}
+
+/** `PUT /api/v1/orgs/{orgId}/alert-webhook`: where budget alerts are POSTed. */
+export class PutAlertWebhookRequestDto {
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  @MaxLength(2000)
+  url!: string;
+
+  /** HMAC-SHA256 key for `x-tollgate-signature`; generated (and returned once) when omitted */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(200)
+  secret?: string;
+}
+
+export interface AlertWebhookResponseDto {
+  url: string;
+  /** only in the answer that set it */
+  secret?: string;
+  updatedAt: string;
+}
+
+export type BudgetAlertScope = 'org' | 'tenant' | 'key';
+export type BudgetAlertWindow = 'day' | 'month' | 'total';
+
+export interface BudgetAlertResponseDto {
+  id: string;
+  organisationId: string;
+  scope: BudgetAlertScope;
+  /** the org, tenant or key id */
+  scopeId: string;
+  window: BudgetAlertWindow;
+  /** `2026-11-25`, `2026-11` or `total` */
+  windowId: string;
+  /** 50, 80 or 100 */
+  thresholdPercent: number;
+  spentUsd: string;
+  budgetUsd: string;
+  createdAt: string;
+  delivery: 'pending' | 'delivered' | 'failed' | 'no_webhook';
+}
+
+/** Body of the webhook POST; the header `x-tollgate-signature: sha256=<hex HMAC of the raw body>`. */
+export interface BudgetAlertWebhookPayload extends Omit<BudgetAlertResponseDto, 'delivery'> {
+  type: 'budget.threshold_reached';
+}
+
+/** Job data of the `alerts` queue. */
+export interface AlertDeliveryJobData {
+  schemaVersion: 1;
+  alertId: string;
+}
