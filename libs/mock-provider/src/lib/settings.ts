@@ -31,6 +31,8 @@ export interface MockSettings {
   wrong_content_type: boolean;
   /** leave `usage` out (and ignore `stream_options.include_usage`) */
   omit_usage: boolean;
+  /** prompt tokens reported as read from the provider's prompt cache (at most the prompt) */
+  cached_tokens: number;
 }
 
 export type MockSettingName = keyof MockSettings;
@@ -48,6 +50,7 @@ export const BUILT_IN_SETTINGS: Readonly<MockSettings> = {
   malformed_sse: false,
   wrong_content_type: false,
   omit_usage: false,
+  cached_tokens: 0,
 };
 
 const LIMITS: Record<MockSettingName, [number, number] | 'bool'> = {
@@ -63,6 +66,7 @@ const LIMITS: Record<MockSettingName, [number, number] | 'bool'> = {
   malformed_sse: 'bool',
   wrong_content_type: 'bool',
   omit_usage: 'bool',
+  cached_tokens: [0, 1_000_000_000],
 };
 
 export const SETTING_NAMES = Object.keys(BUILT_IN_SETTINGS) as MockSettingName[];
