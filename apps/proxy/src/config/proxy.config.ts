@@ -70,6 +70,18 @@ export class ProxyConfig {
   /** attempts billing's worker gets for one event (exponential back-off) */
   @IsInt() @Min(1) @Max(100) USAGE_JOB_ATTEMPTS: number = 10;
 
+  /** provider calls per client request, the first included (fallback to other channels) */
+  @IsInt() @Min(1) @Max(10) ROUTING_MAX_ATTEMPTS: number = 3;
+  /** when the only channel left is cooling down after a 429, wait at most this long for it instead of answering 429 */
+  @IsInt() @Min(0) @Max(60_000) ROUTING_MAX_RETRY_WAIT_MS: number = 2_000;
+  /** how often each replica re-reads the shared channel health as a safety net for missed notifications */
+  @IsInt() @Min(100) ROUTING_STATE_REFRESH_MS: number = 5_000;
+  /** failures (connect, timeout, 5xx, malformed answer) within the window that open a channel's circuit */
+  @IsInt() @Min(1) BREAKER_FAILURE_THRESHOLD: number = 5;
+  @IsInt() @Min(100) BREAKER_WINDOW_MS: number = 30_000;
+  /** how long an open circuit stays open before one probe request is let through */
+  @IsInt() @Min(100) BREAKER_COOLDOWN_MS: number = 30_000;
+
   /** on shutdown, how long open requests and streams may finish before they are cut */
   @IsInt() @Min(0) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
 }

@@ -82,6 +82,8 @@ export class ProjectionListener implements OnApplicationBootstrap {
         this.reloadChannels();
         return;
       case 'prices':
+      case 'limits':
+        // the proxy caches neither prices nor limits: nothing to drop
         return;
       default:
         this.logger.warn({

@@ -1,10 +1,50 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { type ChannelProjection, projectionKeys } from '@tollgate/contracts';
 import { SecretBox } from '@tollgate/server-kit';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { RedisClients } from '../projections/redis-clients';
 import { UpstreamPools } from '../upstream/upstream-pools';
+import { ChannelHealth } from './channel-health';
 import { ChannelTable, type RoutableChannel } from './channel-table';
+
+/**
+ * Optional channel settings accounts is adding to the projection; read defensively, as an older
+ * projection has none of them. (`apiVersion` matters only to the Azure adapter, not yet plugged in.)
+ */
+interface ChannelProjectionExtras {
+  extraHeaders?: unknown;
+  connectTimeoutMs?: unknown;
+  firstByteTimeoutMs?: unknown;
+  totalTimeoutMs?: unknown;
+  apiVersion?: unknown;
+}
+
+const positiveInt = (v: unknown, fallback: number): number =>
+  typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback;
+
+/** header names the channel may not set: the proxy owns framing and the credential */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+
+function headersOf(v: unknown): Record<string, string> | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const out: Record<string, string> = {};
+  let any = false;
+  for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
+    const name = k.toLowerCase();
+    if (typeof value !== 'string' || !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) continue;
+    if (RESERVED_HEADERS.has(name) || /[\r\n]/.test(value)) continue;
+    out[name] = value;
+    any = true;
+  }
+  return any ? out : null;
+}
 
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -15,7 +55,7 @@ const isStringArray = (v: unknown): v is string[] =>
  * one consistent set.
  */
 @Injectable()
-export class ChannelRegistry {
+export class ChannelRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ChannelRegistry.name);
   private readonly box: SecretBox;
   private current = new ChannelTable([]);
@@ -29,6 +69,18 @@ export class ChannelRegistry {
     private readonly pools: UpstreamPools,
   ) {
     this.box = new SecretBox(config.TOLLGATE_ENCRYPTION_KEY);
+    this.health = new ChannelHealth(config, redis);
+  }
+
+  /** the shared health of these channels (breakers, cool-downs, refused credentials) */
+  readonly health: ChannelHealth;
+
+  onApplicationBootstrap(): void {
+    this.health.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.health.stop();
   }
 
   get table(): ChannelTable {
@@ -75,7 +127,10 @@ export class ChannelRegistry {
     }
     this.current = new ChannelTable(channels);
     this.loadedAt = Date.now();
-    this.pools.retain(new Set(channels.map((c) => c.origin)));
+    this.pools.retain(new Set(channels.map((c) => c.pool)));
+    await this.health.track(channels).catch((err: unknown) => {
+      this.logger.warn({ msg: `reading channel health failed: ${String(err)}` });
+    });
     this.logger.log({
       msg: 'channels loaded',
       enabled: channels.length,
@@ -84,9 +139,9 @@ export class ChannelRegistry {
   }
 
   private toRoutable(id: string, json: string): RoutableChannel | null {
-    let p: ChannelProjection;
+    let p: ChannelProjection & ChannelProjectionExtras;
     try {
-      p = JSON.parse(json) as ChannelProjection;
+      p = JSON.parse(json) as ChannelProjection & ChannelProjectionExtras;
     } catch {
       this.logger.warn({ msg: 'unreadable channel projection skipped', channelId: id });
       return null;
@@ -132,7 +187,20 @@ export class ChannelRegistry {
       priority: Number.isFinite(p.priority) ? p.priority : 0,
       weight: Number.isFinite(p.weight) && p.weight > 0 ? p.weight : 0,
       groups: new Set(p.groups),
-      pool: this.pools.get(url.origin),
+      pool: this.pools.get(
+        url.origin,
+        positiveInt(p.connectTimeoutMs, this.config.UPSTREAM_CONNECT_TIMEOUT_MS),
+      ),
+      firstByteTimeoutMs: positiveInt(
+        p.firstByteTimeoutMs,
+        this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+      ),
+      totalTimeoutMs: positiveInt(p.totalTimeoutMs, this.config.UPSTREAM_TOTAL_TIMEOUT_MS),
+      extraHeaders: headersOf(p.extraHeaders),
+      credentialFingerprint: createHash('sha256')
+        .update(p.encryptedApiKey)
+        .digest('base64url')
+        .slice(0, 16),
     };
   }
 }

@@ -1,5 +1,7 @@
 import type { Dispatcher } from 'undici';
-import { ChannelTable, type RoutableChannel } from './channel-table';
+import { ChannelState, type HealthView } from './channel-health';
+import { ChannelTable, Deferral, DeferralKind, type RoutableChannel } from './channel-table';
+import { seededRandom } from './seeded-random';
 
 let seq = 0;
 function channel(over: Partial<RoutableChannel> = {}): RoutableChannel {
@@ -18,6 +20,10 @@ function channel(over: Partial<RoutableChannel> = {}): RoutableChannel {
     weight: 1,
     groups: new Set(['default']),
     pool: {} as Dispatcher,
+    firstByteTimeoutMs: 1000,
+    totalTimeoutMs: 2000,
+    extraHeaders: null,
+    credentialFingerprint: 'fp',
     ...over,
   };
 }
@@ -111,6 +117,143 @@ describe('ChannelTable', () => {
       ]);
       expect(sut.modelsFor(ORG)).toEqual(['a', 'b', 'e']);
       expect(sut.modelsFor({ group: 'vip', organisationId: 'org-b' })).toEqual(['a', 'c']);
+    });
+  });
+
+  describe('select', () => {
+    const NOW = 1_000_000;
+
+    /** health as selection sees it: a state (and time) per channel, Ok for the rest */
+    function health(states: Map<RoutableChannel, [ChannelState, number]>): HealthView {
+      return {
+        state: (c) => states.get(c)?.[0] ?? ChannelState.Ok,
+        coolUntil: (c) => states.get(c)?.[1] ?? 0,
+        openUntil: (c) => states.get(c)?.[1] ?? 0,
+      };
+    }
+    const healthy = health(new Map());
+
+    it('spreads picks over a tier in proportion to the weights (chi-square, seeded)', () => {
+      const members = [1, 2, 3, 4].map((weight) => channel({ weight }));
+      const sut = new ChannelTable([...members, channel({ priority: -1, weight: 100 })]);
+      const random = seededRandom(20261125);
+      const n = 20_000;
+      const counts = new Map<RoutableChannel, number>(members.map((c) => [c, 0]));
+      for (let i = 0; i < n; i++) {
+        const c = sut.select('gpt-4o-mini', ORG, healthy, null, NOW, random) as RoutableChannel;
+        counts.set(c, (counts.get(c) ?? 0) + 1);
+      }
+      expect(counts.size).toBe(4);
+      let chi2 = 0;
+      for (const c of members) {
+        const expected = (n * c.weight) / 10;
+        chi2 += ((counts.get(c) ?? 0) - expected) ** 2 / expected;
+      }
+      // 3 degrees of freedom: 16.27 is the 0.1% critical value
+      expect(chi2).toBeLessThan(16.27);
+    });
+
+    it('detects a skewed source with the same test (the statistic has power at this sample size)', () => {
+      const a = channel({ weight: 1 });
+      const b = channel({ weight: 1 });
+      const sut = new ChannelTable([a, b]);
+      const base = seededRandom(7);
+      // a source biased towards the first half of [0, 1): a picked ~55% of the time
+      const skewed = () => Math.min(0.999999, base() * 0.91);
+      let as = 0;
+      const n = 20_000;
+      for (let i = 0; i < n; i++)
+        if (sut.select('gpt-4o-mini', ORG, healthy, null, NOW, skewed) === a) as++;
+      const chi2 = ((as - n / 2) ** 2 / (n / 2)) * 2;
+      expect(chi2).toBeGreaterThan(10.83);
+    });
+
+    it('never returns an excluded channel and moves to the next tier when a tier is used up', () => {
+      const a = channel({ priority: 2 });
+      const b = channel({ priority: 2 });
+      const c = channel({ priority: 1 });
+      const sut = new ChannelTable([a, b, c]);
+      const random = seededRandom(1);
+      for (let i = 0; i < 50; i++) {
+        expect(sut.select('gpt-4o-mini', ORG, healthy, [a], NOW, random)).toBe(b);
+        expect(sut.select('gpt-4o-mini', ORG, healthy, [b, a], NOW, random)).toBe(c);
+      }
+      const done = sut.select('gpt-4o-mini', ORG, healthy, [a, b, c], NOW, random);
+      expect(done).toEqual(new Deferral(DeferralKind.Exhausted, null, 0));
+    });
+
+    it('skips open, cooling and disabled channels for a healthy lower tier', () => {
+      const open = channel({ priority: 3 });
+      const cooling = channel({ priority: 3 });
+      const disabled = channel({ priority: 3 });
+      const low = channel({ priority: 1 });
+      const sut = new ChannelTable([open, cooling, disabled, low]);
+      const h = health(
+        new Map<RoutableChannel, [ChannelState, number]>([
+          [open, [ChannelState.Open, NOW + 500]],
+          [cooling, [ChannelState.Cooling, NOW + 100]],
+          [disabled, [ChannelState.Disabled, 0]],
+        ]),
+      );
+      expect(sut.select('gpt-4o-mini', ORG, h, null, NOW, Math.random)).toBe(low);
+    });
+
+    it('offers a recovering channel above every healthy one for its probe', () => {
+      const recovering = channel({ priority: 3 });
+      const low = channel({ priority: 1 });
+      const sut = new ChannelTable([recovering, low]);
+      const h = health(new Map([[recovering, [ChannelState.Probe, 0] as [ChannelState, number]]]));
+      expect(sut.select('gpt-4o-mini', ORG, h, null, NOW, Math.random)).toEqual(
+        new Deferral(DeferralKind.Probe, recovering, 0),
+      );
+      expect(sut.select('gpt-4o-mini', ORG, h, [recovering], NOW, Math.random)).toBe(low);
+    });
+
+    it('says what is left when nothing is healthy: the earliest cooling channel, else open, else disabled', () => {
+      const c1 = channel();
+      const c2 = channel();
+      const sut = new ChannelTable([c1, c2]);
+      const cool = health(
+        new Map<RoutableChannel, [ChannelState, number]>([
+          [c1, [ChannelState.Cooling, NOW + 900]],
+          [c2, [ChannelState.Cooling, NOW + 300]],
+        ]),
+      );
+      expect(sut.select('gpt-4o-mini', ORG, cool, null, NOW, Math.random)).toEqual(
+        new Deferral(DeferralKind.Wait, c2, NOW + 300),
+      );
+      const open = health(
+        new Map<RoutableChannel, [ChannelState, number]>([
+          [c1, [ChannelState.Open, NOW + 900]],
+          [c2, [ChannelState.Disabled, 0]],
+        ]),
+      );
+      expect(sut.select('gpt-4o-mini', ORG, open, null, NOW, Math.random)).toEqual(
+        new Deferral(DeferralKind.AllOpen, null, NOW + 900),
+      );
+      const off = health(
+        new Map<RoutableChannel, [ChannelState, number]>([
+          [c1, [ChannelState.Disabled, 0]],
+          [c2, [ChannelState.Disabled, 0]],
+        ]),
+      );
+      expect(sut.select('gpt-4o-mini', ORG, off, null, NOW, Math.random)).toEqual(
+        new Deferral(DeferralKind.AllDisabled, null, 0),
+      );
+    });
+
+    it('returns null only when no channel serves the model to the audience at all', () => {
+      const sut = new ChannelTable([channel({ organisationId: 'org-b' })]);
+      expect(sut.select('gpt-4o-mini', ORG, healthy, null, NOW, Math.random)).toBeNull();
+      expect(sut.select('other', ORG, healthy, null, NOW, Math.random)).toBeNull();
+    });
+
+    it('leaves channels with refused credentials out of the listed models', () => {
+      const off = channel({ models: new Set(['x']) });
+      const on = channel({ models: new Set(['y']) });
+      const sut = new ChannelTable([off, on]);
+      const h = health(new Map([[off, [ChannelState.Disabled, 0] as [ChannelState, number]]]));
+      expect(sut.modelsFor(ORG, h)).toEqual(['y']);
     });
   });
 });

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { ALL_HEALTHY, ChannelState, type HealthView } from './channel-health';
 
 /** A channel ready for the hot path: credential decrypted, URL split, sets built. */
 export interface RoutableChannel {
@@ -19,8 +20,15 @@ export interface RoutableChannel {
   priority: number;
   weight: number;
   groups: ReadonlySet<string>;
-  /** the keep-alive pool of `origin` */
+  /** the keep-alive pool of `origin` (with this channel's connect timeout) */
   pool: Dispatcher;
+  /** the channel's own timeouts, or the configured defaults */
+  firstByteTimeoutMs: number;
+  totalTimeoutMs: number;
+  /** sent with every request to this channel, after (so over) the proxy's own headers */
+  extraHeaders: Readonly<Record<string, string>> | null;
+  /** identifies the credential (not secret): a credentials rejection is forgotten once it changes */
+  credentialFingerprint: string;
 }
 
 /** Who is asking: the key's tenant group and organisation. */
@@ -62,38 +70,119 @@ export class ChannelTable {
     audience: Audience,
     random: () => number = Math.random,
   ): RoutableChannel | null {
+    const r = this.select(model, audience, ALL_HEALTHY, null, 0, random);
+    return r instanceof Deferral ? null : r;
+  }
+
+  /**
+   * The channel for the next attempt: among the channels serving `model` to `audience` and not
+   * `excluded` (already tried), the highest priority tier with a healthy channel, weighted-random
+   * inside it. A Deferral when none is healthy (probe one, wait for one, or give up); null when no
+   * channel serves the model to the audience at all. Allocates nothing in the healthy case.
+   */
+  select(
+    model: string,
+    audience: Audience,
+    health: HealthView,
+    excluded: readonly RoutableChannel[] | null,
+    now: number,
+    random: () => number,
+  ): RoutableChannel | Deferral | null {
     const list = this.byModel.get(model);
     if (!list) return null;
+    let reachable = false;
     let first: RoutableChannel | null = null;
     let count = 0;
     let total = 0;
     let tier = 0;
+    let cooling: RoutableChannel | null = null;
+    let coolUntil = Infinity;
+    let openUntil = Infinity;
+    let disabled = false;
     for (const c of list) {
       if (!reaches(c, audience)) continue;
-      if (first === null) {
-        first = c;
-        tier = c.priority;
-      } else if (c.priority !== tier) break;
-      count++;
-      total += c.weight;
+      reachable = true;
+      if (excluded !== null && excluded.includes(c)) continue;
+      if (first !== null && c.priority !== tier) break;
+      switch (health.state(c, now)) {
+        case ChannelState.Ok:
+          if (first === null) {
+            first = c;
+            tier = c.priority;
+          }
+          count++;
+          total += c.weight;
+          break;
+        case ChannelState.Probe:
+          // a recovering channel above every healthy one gets its one probe
+          if (first === null) return new Deferral(DeferralKind.Probe, c, 0);
+          break;
+        case ChannelState.Cooling: {
+          const u = health.coolUntil(c);
+          if (u < coolUntil) {
+            coolUntil = u;
+            cooling = c;
+          }
+          break;
+        }
+        case ChannelState.Open:
+          openUntil = Math.min(openUntil, health.openUntil(c));
+          break;
+        case ChannelState.Disabled:
+          disabled = true;
+          break;
+      }
     }
-    if (first === null || count === 1) return first;
+    if (!reachable) return null;
+    if (first === null) {
+      if (cooling !== null) return new Deferral(DeferralKind.Wait, cooling, coolUntil);
+      if (openUntil !== Infinity) return new Deferral(DeferralKind.AllOpen, null, openUntil);
+      return new Deferral(disabled ? DeferralKind.AllDisabled : DeferralKind.Exhausted, null, 0);
+    }
+    if (count === 1) return first;
     // all weights zero: every member of the tier is equally likely
     let r = total > 0 ? random() * total : Math.floor(random() * count);
     for (const c of list) {
-      if (!reaches(c, audience)) continue;
+      if (c.priority > tier || !reaches(c, audience)) continue;
       if (c.priority !== tier) break;
+      if (excluded !== null && excluded.includes(c)) continue;
+      if (health.state(c, now) !== ChannelState.Ok) continue;
       r -= total > 0 ? c.weight : 1;
       if (r < 0) return c;
     }
     return first;
   }
 
-  /** The public model names `audience` can reach, sorted. */
-  modelsFor(audience: Audience): string[] {
+  /** The public model names `audience` can reach (channels with refused credentials left out), sorted. */
+  modelsFor(audience: Audience, health: HealthView = ALL_HEALTHY): string[] {
     const out: string[] = [];
+    const now = Date.now();
     for (const [model, list] of this.byModel)
-      if (list.some((c) => reaches(c, audience))) out.push(model);
+      if (list.some((c) => reaches(c, audience) && health.state(c, now) !== ChannelState.Disabled))
+        out.push(model);
     return out.sort();
   }
+}
+
+export enum DeferralKind {
+  /** the channel's circuit may be probed: acquire the probe first */
+  Probe = 'probe',
+  /** only cooling channels are left: `channel` is free again at `at` */
+  Wait = 'wait',
+  /** every remaining channel has an open circuit; the first may be probed at `at` */
+  AllOpen = 'all_open',
+  /** every remaining channel had its credentials refused */
+  AllDisabled = 'all_disabled',
+  /** every candidate was tried */
+  Exhausted = 'exhausted',
+}
+
+/** No healthy channel to go to at once: what selection found instead. */
+export class Deferral {
+  constructor(
+    readonly kind: DeferralKind,
+    readonly channel: RoutableChannel | null,
+    /** ms timestamp, see the kinds */
+    readonly at: number,
+  ) {}
 }

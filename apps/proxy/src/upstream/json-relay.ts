@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Exchange } from '../v1/exchange';
 import type { ProxyError } from '../v1/proxy-error';
 import {
+  MALFORMED,
   MAX_UPSTREAM_BODY_BYTES,
   type RelayDeps,
   UpstreamRelay,
@@ -49,7 +50,10 @@ export class JsonRelay extends UpstreamRelay {
     if (this.finished) return;
     this.size += chunk.length;
     if (this.size > MAX_UPSTREAM_BODY_BYTES) {
-      this.fail(upstreamErrors.malformed(`answer larger than ${MAX_UPSTREAM_BODY_BYTES} bytes`));
+      this.fail(
+        upstreamErrors.malformed(`answer larger than ${MAX_UPSTREAM_BODY_BYTES} bytes`),
+        MALFORMED,
+      );
       return;
     }
     this.chunks.push(chunk);
@@ -61,24 +65,24 @@ export class JsonRelay extends UpstreamRelay {
     const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
     if (this.status < 200 || this.status >= 300) {
-      this.fail(upstreamStatusError(this.status, body, this.headers));
+      this.failStatus(this.status, body, this.headers);
       return;
     }
     const ct = this.headers['content-type'];
     const contentType = Array.isArray(ct) ? ct[0] : ct;
     if (contentType !== undefined && !contentType.toLowerCase().includes('json')) {
-      this.fail(upstreamErrors.badContentType(contentType));
+      this.fail(upstreamErrors.badContentType(contentType), MALFORMED);
       return;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      this.fail(upstreamErrors.malformed('the JSON body does not parse'));
+      this.fail(upstreamErrors.malformed('the JSON body does not parse'), MALFORMED);
       return;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      this.fail(upstreamErrors.malformed('the body is not a JSON object'));
+      this.fail(upstreamErrors.malformed('the body is not a JSON object'), MALFORMED);
       return;
     }
     const answer = parsed as Record<string, unknown>;

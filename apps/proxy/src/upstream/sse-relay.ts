@@ -10,11 +10,11 @@ import type { Dispatcher } from 'undici';
 import type { Exchange } from '../v1/exchange';
 import { type ProxyError, toOpenAIError } from '../v1/proxy-error';
 import {
+  MALFORMED,
   MAX_UPSTREAM_BODY_BYTES,
   type RelayDeps,
   UpstreamRelay,
   upstreamErrors,
-  upstreamStatusError,
 } from './upstream-relay';
 
 export interface SseRelayOptions {
@@ -75,7 +75,7 @@ export class SseRelay extends UpstreamRelay {
     const ct = headers['content-type'];
     const contentType = Array.isArray(ct) ? ct[0] : ct;
     if (contentType === undefined || !contentType.toLowerCase().includes('text/event-stream')) {
-      this.fail(upstreamErrors.badContentType(contentType));
+      this.fail(upstreamErrors.badContentType(contentType), MALFORMED);
     }
   }
 
@@ -95,7 +95,7 @@ export class SseRelay extends UpstreamRelay {
     this.markUpstreamDone();
     if (this.finished) return;
     if (this.errorChunks !== null) {
-      this.fail(upstreamStatusError(this.status, Buffer.concat(this.errorChunks), this.headers));
+      this.failStatus(this.status, Buffer.concat(this.errorChunks), this.headers);
       return;
     }
     const out = this.relay(this.parser.end());
@@ -113,6 +113,7 @@ export class SseRelay extends UpstreamRelay {
       f.events === 0
         ? upstreamErrors.malformed('the stream ended without any event')
         : upstreamErrors.malformed('the stream ended before it was complete'),
+      MALFORMED,
     );
   }
 
@@ -125,7 +126,7 @@ export class SseRelay extends UpstreamRelay {
         data = this.filter.push(e.data);
       } catch (err) {
         if (!(err instanceof MalformedStreamError)) throw err;
-        this.fail(upstreamErrors.malformed('a stream event is not valid JSON'));
+        this.fail(upstreamErrors.malformed('a stream event is not valid JSON'), MALFORMED);
         return null;
       }
       if (this.filter.upstreamError !== null) {

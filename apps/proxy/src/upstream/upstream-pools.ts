@@ -1,37 +1,44 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 
-/** One undici keep-alive pool per provider origin, shared by every channel on that origin. */
+const BACKSTOP_MS = 6 * 3_600_000;
+
+/**
+ * One undici keep-alive pool per provider origin and connect timeout (undici sets the connect
+ * timeout per pool), shared by every channel with that origin and timeout.
+ */
 @Injectable()
 export class UpstreamPools implements OnApplicationShutdown {
   private readonly pools = new Map<string, Pool>();
 
   constructor(@Inject(PROXY_CONFIG) private readonly config: ProxyConfig) {}
 
-  get(origin: string): Pool {
-    let pool = this.pools.get(origin);
+  get(origin: string, connectTimeoutMs = this.config.UPSTREAM_CONNECT_TIMEOUT_MS): Pool {
+    const key = `${connectTimeoutMs} ${origin}`;
+    let pool = this.pools.get(key);
     if (!pool) {
       pool = new Pool(origin, {
         connections: this.config.UPSTREAM_CONNECTIONS,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 600_000,
-        connect: { timeout: this.config.UPSTREAM_CONNECT_TIMEOUT_MS },
-        // the relays run their own first-byte and total timers; these are only a backstop
-        headersTimeout: this.config.UPSTREAM_TOTAL_TIMEOUT_MS + 1000,
-        bodyTimeout: this.config.UPSTREAM_TOTAL_TIMEOUT_MS + 1000,
+        connect: { timeout: connectTimeoutMs },
+        // the relays run their own (per-channel) first-byte and total timers; these are only a
+        // backstop, above any channel's own total
+        headersTimeout: BACKSTOP_MS,
+        bodyTimeout: BACKSTOP_MS,
       });
-      this.pools.set(origin, pool);
+      this.pools.set(key, pool);
     }
     return pool;
   }
 
-  /** Closes (gracefully) the pools of origins no channel uses any more. */
-  retain(origins: ReadonlySet<string>): void {
-    for (const [origin, pool] of this.pools) {
-      if (origins.has(origin)) continue;
-      this.pools.delete(origin);
+  /** Closes (gracefully) the pools no channel uses any more. */
+  retain(inUse: ReadonlySet<Dispatcher>): void {
+    for (const [key, pool] of this.pools) {
+      if (inUse.has(pool)) continue;
+      this.pools.delete(key);
       void pool.close().catch(() => undefined);
     }
   }

@@ -6,9 +6,86 @@ import type { RoutableChannel } from '../routing/channel-table';
 import { CLIENT_CLOSED_STATUS, type Exchange, type ExchangeDeps } from '../v1/exchange';
 import { ProxyError, ProxyErrorCode, toOpenAIError } from '../v1/proxy-error';
 
-export interface RelayDeps extends ExchangeDeps {
-  firstByteTimeoutMs: number;
-  totalTimeoutMs: number;
+export type RelayDeps = ExchangeDeps;
+
+/** How an attempt failed, for routing: what it means for the channel and whether to try another. */
+export type FailureKind =
+  /** connection refused, reset or dropped */
+  | 'connect'
+  | 'timeout'
+  /** 5xx, or an error reported in a 200 answer */
+  | 'server'
+  /** an answer that is not what the wire format says */
+  | 'malformed'
+  /** 429 */
+  | 'rate_limited'
+  /** 401/403: the channel's credentials were refused */
+  | 'credentials'
+  /** another 4xx: the request's own fault, passed on */
+  | 'rejected';
+
+export interface AttemptFailure {
+  kind: FailureKind;
+  /** the provider's HTTP status, 0 without one */
+  status: number;
+  /** from a 429's Retry-After, ms */
+  retryAfterMs: number | null;
+}
+
+/** Follows the attempts of one client request (the router's RoutedCall). */
+export interface AttemptObserver {
+  /**
+   * An attempt failed; `canRetry` is false once anything reached the client. Returns null when
+   * another attempt takes the request over (it answers and records), else the error to answer.
+   */
+  failed(
+    channel: RoutableChannel,
+    e: ProxyError,
+    f: AttemptFailure,
+    canRetry: boolean,
+  ): ProxyError | null;
+  succeeded(channel: RoutableChannel): void;
+}
+
+const failure = (kind: FailureKind): AttemptFailure => ({ kind, status: 0, retryAfterMs: null });
+const CONNECT = failure('connect');
+const TIMEOUT = failure('timeout');
+const SERVER = failure('server');
+export const MALFORMED = failure('malformed');
+
+/** the longest Retry-After honoured */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** `Retry-After` (delta-seconds or an HTTP date) in ms from now; null when absent or unreadable. */
+export function parseRetryAfter(v: string | undefined, now = Date.now()): number | null {
+  if (v === undefined) return null;
+  const t = v.trim();
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(t)) ms = Number(t) * 1000;
+  else {
+    const at = Date.parse(t);
+    if (Number.isNaN(at)) return null;
+    ms = at - now;
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.ceil(ms)));
+}
+
+/** What a provider's non-2xx status means for routing. */
+export function statusFailure(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+): AttemptFailure {
+  if (status === 401 || status === 403) return { kind: 'credentials', status, retryAfterMs: null };
+  if (status === 429) {
+    const ra = headers['retry-after'];
+    return {
+      kind: 'rate_limited',
+      status,
+      retryAfterMs: parseRetryAfter(Array.isArray(ra) ? ra[0] : ra),
+    };
+  }
+  if (status >= 400 && status < 500) return { kind: 'rejected', status, retryAfterMs: null };
+  return { kind: 'server', status, retryAfterMs: null };
 }
 
 type Cut = 'client' | 'first-byte-timeout' | 'total-timeout' | 'shutdown';
@@ -113,6 +190,9 @@ export function upstreamStatusError(
  */
 export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Interruptible {
   protected controller: Dispatcher.DispatchController | null = null;
+  protected channel: RoutableChannel | null = null;
+  private observer: AttemptObserver | null = null;
+  private attemptStartedAt = 0;
   protected status = 0;
   protected finished = false;
   private upstreamDone = false;
@@ -131,18 +211,24 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
   /** Ends a response whose headers are already out after a failure (streams write an error event). */
   protected abstract endAfterFailure(e: ProxyError): void;
 
+  /** One attempt on `channel`; `observer` hears how it ended (and may take a failure over). */
   start(
     channel: RoutableChannel,
     path: string,
     body: string | Buffer,
     headers: Record<string, string>,
+    observer: AttemptObserver | null = null,
   ): void {
-    this.ex.attempts = 1;
+    this.channel = channel;
+    this.observer = observer;
+    this.attemptStartedAt = Date.now();
+    this.ex.attempts++;
+    this.ex.channel = channel;
     this.deps.drain.track(this);
     this.ex.res.once('close', this.onClientClose);
     this.timer = setTimeout(
       this.onTimer,
-      Math.min(this.deps.firstByteTimeoutMs, this.deps.totalTimeoutMs),
+      Math.min(channel.firstByteTimeoutMs, channel.totalTimeoutMs),
     );
     try {
       channel.pool.dispatch({ method: 'POST', path: channel.basePath + path, headers, body }, this);
@@ -171,8 +257,9 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
     // a cut aborts the call and answers for itself
     if (this.finished || this.cut !== null) return;
     const code = (err as { code?: string }).code;
-    if (code !== undefined && TIMEOUT_CODES.has(code)) this.fail(upstreamErrors.timeout(code));
-    else this.fail(upstreamErrors.unreachable(code ?? err.message));
+    if (code !== undefined && TIMEOUT_CODES.has(code))
+      this.fail(upstreamErrors.timeout(code), TIMEOUT);
+    else this.fail(upstreamErrors.unreachable(code ?? err.message), CONNECT);
   }
 
   /** The first byte of the answer arrived: from here on only the total timeout applies. */
@@ -180,8 +267,16 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
     if (this.firstByte) return;
     this.firstByte = true;
     if (this.timer) clearTimeout(this.timer);
-    const left = this.deps.totalTimeoutMs - (Date.now() - this.ex.startedAt);
+    const left = this.totalTimeoutMs - (Date.now() - this.attemptStartedAt);
     this.timer = setTimeout(this.onTimer, Math.max(1, left));
+  }
+
+  private get firstByteTimeoutMs(): number {
+    return this.channel?.firstByteTimeoutMs ?? 0;
+  }
+
+  private get totalTimeoutMs(): number {
+    return this.channel?.totalTimeoutMs ?? 0;
   }
 
   protected markUpstreamDone(): void {
@@ -222,13 +317,16 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
         return;
       }
       case 'first-byte-timeout':
-        this.fail(upstreamErrors.timeout(`no answer within ${this.deps.firstByteTimeoutMs} ms`));
+        this.fail(
+          upstreamErrors.timeout(`no answer within ${this.firstByteTimeoutMs} ms`),
+          TIMEOUT,
+        );
         return;
       case 'total-timeout':
-        this.fail(upstreamErrors.timeout(`not finished within ${this.deps.totalTimeoutMs} ms`));
+        this.fail(upstreamErrors.timeout(`not finished within ${this.totalTimeoutMs} ms`), TIMEOUT);
         return;
       case 'shutdown':
-        this.fail(upstreamErrors.shutdown());
+        this.fail(upstreamErrors.shutdown(), null);
         return;
     }
   }
@@ -247,13 +345,33 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
       this.timer = null;
     }
     this.deps.drain.untrack(this);
+    this.ex.res.off('close', this.onClientClose);
   }
 
-  /** Answers with an error (or ends a started stream with one) and records `upstream_error`. */
-  protected fail(e: ProxyError): void {
+  /** A non-2xx answer: the client's error, and what it means for routing. */
+  protected failStatus(
+    status: number,
+    body: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.fail(upstreamStatusError(status, body, headers), statusFailure(status, headers));
+  }
+
+  /**
+   * Answers with an error (or ends a started stream with one) and records `upstream_error` —
+   * unless the observer hands the request to another attempt. `f` says what the failure means
+   * for routing; null for the proxy's own cuts (shutdown).
+   */
+  protected fail(e: ProxyError, f: AttemptFailure | null = SERVER): void {
     if (this.finished) return;
     this.settle();
     this.abortUpstream(new Error(e.message));
+    if (f !== null && this.observer !== null && this.channel !== null) {
+      const canRetry = !this.ex.headersSent && !this.ex.res.destroyed;
+      const answer = this.observer.failed(this.channel, e, f, canRetry);
+      if (answer === null) return;
+      e = answer;
+    }
     const p = this.partialUsage();
     let status: number;
     if (!this.ex.headersSent) status = this.ex.sendError(e);
@@ -275,6 +393,7 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
     if (this.finished) return;
     this.settle();
     this.upstreamDone = true;
+    if (this.observer !== null && this.channel !== null) this.observer.succeeded(this.channel);
     this.ex.record(UsageOutcome.Ok, this.ex.res.statusCode, null, usage, estimated);
   }
 }

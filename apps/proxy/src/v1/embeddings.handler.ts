@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ProxyEndpoint } from '@tollgate/contracts';
-import { estimateEmbeddingInputTokens, validateEmbeddingsRequest } from '@tollgate/providers';
+import { type EmbeddingsRequest, validateEmbeddingsRequest } from '@tollgate/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { JsonRelay } from '../upstream/json-relay';
+import { protocolFor, type UpstreamCall } from '../upstream/channel-protocol';
 import { RequestPipeline } from './request-pipeline';
 
 /** `POST /v1/embeddings` (float and base64 answers pass through untouched unless the model is mapped). */
@@ -15,19 +15,15 @@ export class EmbeddingsHandler {
     try {
       const admitted = await this.pipeline.admit(ex, request, validateEmbeddingsRequest);
       if (admitted === null) return;
-      const { body, raw, route } = admitted;
-      const mapped = route.upstreamModel !== body.model;
-      const payload = mapped ? JSON.stringify({ ...body, model: route.upstreamModel }) : raw;
-      const relay = new JsonRelay(ex, this.pipeline.relayDeps, {
-        publicModel: mapped ? body.model : null,
-        estimateInput: () => estimateEmbeddingInputTokens(body.input),
-        estimateOutput: () => 0,
-      });
-      relay.start(
-        route.channel,
-        '/embeddings',
-        payload,
-        this.pipeline.upstreamHeaders(request, route.channel, false),
+      const upstream: UpstreamCall<EmbeddingsRequest> = {
+        ex,
+        deps: this.pipeline.relayDeps,
+        body: admitted.body,
+        raw: admitted.raw,
+        forwarded: this.pipeline.forwardedHeaders(request),
+      };
+      admitted.call.run((channel, observer) =>
+        protocolFor(channel).startEmbeddings(channel, upstream, observer),
       );
     } catch (err) {
       this.pipeline.crash(ex, err);

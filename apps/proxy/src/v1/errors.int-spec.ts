@@ -67,7 +67,11 @@ describe('errors in OpenAI format', () => {
       baseUrl: `http://127.0.0.1:${await closedPort()}/v1`,
     });
     await h.addChannel({ models: ['bad-credential-model'], apiKey: 'sk-wrong' });
+    // its 429 cools it down, which must not touch the other tests' channel
+    await h.addChannel({ models: ['limited-model'] });
     await h.start({
+      // these tests are about error mapping, one fault after another on one channel: no circuit
+      BREAKER_FAILURE_THRESHOLD: '1000',
       MAX_BODY_BYTES: String(MAX_BODY),
       UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '300',
       UPSTREAM_TOTAL_TIMEOUT_MS: '900',
@@ -298,7 +302,7 @@ describe('errors in OpenAI format', () => {
 
     it('passes a provider 4xx through in OpenAI format, with Retry-After on 429', async () => {
       const limited = await call('/v1/chat/completions', {
-        body: chat({ mock: { fail_status: 429, retry_after: 7 } }),
+        body: chat({ model: 'limited-model', mock: { fail_status: 429, retry_after: 7 } }),
       });
       expect(limited.status).toBe(429);
       expect(limited.headers['retry-after']).toBe('7');

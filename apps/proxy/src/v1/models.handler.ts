@@ -11,17 +11,18 @@ const OWNER = 'tollgate';
 
 /**
  * `GET /v1/models` and `GET /v1/models/{id}`: exactly the models the key can reach (its allowlist
- * ∩ the models of the enabled channels open to its tenant group and organisation). Not metered.
+ * ∩ the models of the enabled channels open to its tenant group and organisation, leaving out
+ * channels whose credentials the provider refused). Not metered.
  */
 @Injectable()
 export class ModelsHandler {
   constructor(private readonly pipeline: RequestPipeline) {}
 
   private reachable(key: ResolvedKey): string[] {
-    const all = this.pipeline.channels.table.modelsFor({
-      group: key.record.tenantGroup,
-      organisationId: key.record.organisationId,
-    });
+    const all = this.pipeline.channels.table.modelsFor(
+      { group: key.record.tenantGroup, organisationId: key.record.organisationId },
+      this.pipeline.router.health,
+    );
     return key.allowedModels === null ? all : all.filter((m) => key.allowedModels?.has(m));
   }
 

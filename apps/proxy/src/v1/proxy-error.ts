@@ -142,6 +142,34 @@ export const errors = {
     ),
   unknownRoute: (method: string, path: string) =>
     new ProxyError(ProxyErrorCode.UnknownRoute, `Invalid URL (${method} ${path})`),
+  /** every channel left for the model is cooling down after a 429 for longer than the proxy waits */
+  channelsRateLimited: (model: string, retryAfterSeconds: number) =>
+    new ProxyError(
+      ProxyErrorCode.UpstreamRejected,
+      `Every provider channel for \`${model}\` is rate limited; retry after ${retryAfterSeconds} s.`,
+      null,
+      'rate_limit_exceeded',
+      429,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
+  /** every channel left for the model has an open circuit */
+  noHealthyChannel: (model: string, retryAfterSeconds: number) =>
+    new ProxyError(
+      ProxyErrorCode.ServiceUnavailable,
+      `No healthy provider channel for \`${model}\` right now; retry after ${retryAfterSeconds} s.`,
+      null,
+      null,
+      0,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
+  /** every channel left for the model had its credentials refused by the provider */
+  channelsDisabled: (model: string) =>
+    new ProxyError(
+      ProxyErrorCode.UpstreamFailed,
+      `No provider channel for \`${model}\` is usable: the providers refused their credentials.`,
+      null,
+      'upstream_auth_failed',
+    ),
   unavailable: (what: string) =>
     new ProxyError(
       ProxyErrorCode.ServiceUnavailable,

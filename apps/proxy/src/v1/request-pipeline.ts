@@ -3,38 +3,33 @@ import { type ProxyEndpoint, UsageOutcome } from '@tollgate/contracts';
 import type { Validated } from '@tollgate/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KeyAuthService } from '../auth/key-auth.service';
-import type { ResolvedKey } from '../auth/key-cache';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { DrainService } from '../lifecycle/drain';
 import { ChannelRegistry } from '../routing/channel-registry';
-import type { RoutableChannel } from '../routing/channel-table';
+import type { RoutedCall } from '../routing/routed-call';
+import { Router } from '../routing/router';
 import type { RelayDeps } from '../upstream/upstream-relay';
 import { UsageEmitter } from '../usage/usage-emitter';
-import { upstreamModelName } from '@tollgate/providers';
 import { Exchange } from './exchange';
 import { errors, ProxyError, ProxyErrorCode } from './proxy-error';
-
-export interface Route {
-  channel: RoutableChannel;
-  /** the model name sent to the provider (after the channel's mapping) */
-  upstreamModel: string;
-}
 
 export interface Admitted<T> {
   body: T;
   /** the request body as received, forwarded as-is when nothing in it changes */
   raw: Buffer;
-  route: Route;
+  /** the request's attempts, its first channel chosen */
+  call: RoutedCall;
 }
 
 /**
  * The steps every metered /v1 request goes through before its provider call: key, JSON body,
- * validation, model allowlist, channel choice. A refusal is answered (and metered) here.
+ * validation, model allowlist, first channel choice. A refusal is answered (and metered) here.
  */
 @Injectable()
 export class RequestPipeline {
   private readonly logger = new Logger('V1');
   readonly relayDeps: RelayDeps;
+  readonly router: Router;
   private readonly forwardPrefixes: string[];
 
   constructor(
@@ -44,12 +39,8 @@ export class RequestPipeline {
     usage: UsageEmitter,
     drain: DrainService,
   ) {
-    this.relayDeps = {
-      usage,
-      drain,
-      firstByteTimeoutMs: config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
-      totalTimeoutMs: config.UPSTREAM_TOTAL_TIMEOUT_MS,
-    };
+    this.relayDeps = { usage, drain };
+    this.router = new Router(config, channels, drain);
     this.forwardPrefixes = config.FORWARD_HEADER_PREFIXES.split(',')
       .map((p) => p.trim().toLowerCase())
       .filter((p) => p.length > 0);
@@ -91,48 +82,25 @@ export class RequestPipeline {
       ex.reject(new ProxyError(ProxyErrorCode.InvalidRequest, message, param, code));
       return null;
     }
-    const route = this.route(auth.key, checked.value.model);
-    if (route instanceof ProxyError) {
-      ex.reject(route);
+    const call = this.router.route(ex, auth.key, checked.value.model);
+    if (call instanceof ProxyError) {
+      ex.reject(call);
       return null;
     }
-    ex.channel = route.channel;
-    ex.upstreamModel = route.upstreamModel;
-    return { body: checked.value, raw: raw as Buffer, route };
+    return { body: checked.value, raw: raw as Buffer, call };
   }
 
-  /** Allowlist, then the channel table. */
-  route(key: ResolvedKey, model: string): Route | ProxyError {
-    if (key.allowedModels !== null && !key.allowedModels.has(model))
-      return errors.modelNotAllowed(model);
-    const channel = this.channels.table.pick(model, {
-      group: key.record.tenantGroup,
-      organisationId: key.record.organisationId,
-    });
-    if (channel === null) return errors.modelNotFound(model);
-    return { channel, upstreamModel: upstreamModelName(channel.modelMapping, model) };
-  }
-
-  /** Headers for the provider: its credential, JSON, and the client headers configured to pass through. */
-  upstreamHeaders(
-    request: FastifyRequest,
-    channel: RoutableChannel,
-    stream: boolean,
-  ): Record<string, string> {
-    const out: Record<string, string> = {
-      authorization: channel.authorization,
-      'content-type': 'application/json',
-      accept: stream ? 'text/event-stream' : 'application/json',
-    };
-    if (this.forwardPrefixes.length > 0) {
-      const h = request.headers;
-      for (const name in h) {
-        for (const prefix of this.forwardPrefixes) {
-          if (name.startsWith(prefix)) {
-            const v = h[name];
-            if (typeof v === 'string') out[name] = v;
-            break;
-          }
+  /** The client headers configured to pass through to providers; null when there are none. */
+  forwardedHeaders(request: FastifyRequest): Record<string, string> | null {
+    if (this.forwardPrefixes.length === 0) return null;
+    let out: Record<string, string> | null = null;
+    const h = request.headers;
+    for (const name in h) {
+      for (const prefix of this.forwardPrefixes) {
+        if (name.startsWith(prefix)) {
+          const v = h[name];
+          if (typeof v === 'string') (out ??= {})[name] = v;
+          break;
         }
       }
     }
