@@ -40,6 +40,12 @@ Targets
   --mock-port P          port of the mock provider (default 18000)
   --model NAME           model in the requests (default gpt-4o-mini)
   --build                rebuild the mock provider and the proxy before running
+  --variants LIST        extra proxy targets on the same (self-managed) proxy, each paired with the plain one:
+                           routed     the model served by 8 channels in 2 priority tiers with unequal weights
+                                      (all to the mock), mapped to --model upstream: what selection costs
+                           admission  a key of its own organisation with day/month/total budgets, rpm, tpm and
+                                      a concurrency limit on the key, its tenant and its organisation (set high
+                                      enough never to refuse): what the admission script costs
 
 Load (every run is bounded by --duration and --max-requests)
   --connections LIST     non-stream chat connection counts (default 1,32)
@@ -106,6 +112,10 @@ const CFG = {
   mockPort: num('mock-port', 18000),
   proxyPort: num('proxy-port', 18080),
   model: String(A.model ?? 'gpt-4o-mini'),
+  variants: String(A.variants ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0),
   pin: !!A.pin,
   redisUrl: String(A.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
 };
@@ -123,6 +133,9 @@ function loopbackUrl(raw, what) {
 }
 loopbackUrl(CFG.redisUrl, 'redis');
 if (A.proxy && !A.key) throw new Error('--proxy needs --key');
+for (const v of CFG.variants)
+  if (v !== 'routed' && v !== 'admission') throw new Error(`unknown --variants entry ${v}`);
+if (A.proxy && CFG.variants.length) throw new Error('--variants needs the self-managed proxy (no --proxy)');
 
 // ---------------------------------------------------------------- small helpers
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -298,6 +311,8 @@ const PROXY_MAIN = 'dist/apps/proxy/apps/proxy/src/main.js';
 // The proxy's own compiled copies of the shared libs: the same SecretBox and key layout it reads with.
 const PROXY_SECRET_BOX = 'dist/apps/proxy/libs/server/kit/src/lib/secret-box.js';
 const PROXY_PROJECTIONS = 'dist/apps/proxy/libs/contracts/src/lib/projections.js';
+const PROXY_ADMISSION_KEYS = 'dist/apps/proxy/libs/server/admission/src/lib/admission-keys.js';
+const ROUTED_MODEL = 'bench-routed';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function newKeySecret() {
@@ -357,10 +372,69 @@ async function setUpRedis(mockBase) {
     version: 1,
   };
   const redis = new Redis(CFG.redisUrl, { maxRetriesPerRequest: 2 });
-  STATE = { redis, prefix, queuePrefix, encryptionKey, key };
+  STATE = { redis, prefix, queuePrefix, encryptionKey, key, admissionKey: null };
   await redis.set(projectionKeys.keyRecord(prefix, keyHash), JSON.stringify(keyRecord));
   await redis.hset(projectionKeys.channels(prefix), channelId, JSON.stringify(channel));
   await redis.hset(projectionKeys.prices(prefix), CFG.model, JSON.stringify(price));
+  if (CFG.variants.includes('routed')) {
+    // 8 channels to the same mock: tier 10 with weights 1..4, tier 0 with weight 1 (a fallback tier)
+    for (let i = 0; i < 8; i++) {
+      const id = randomUUID();
+      const routed = {
+        ...channel,
+        id,
+        name: `bench-routed-${i}`,
+        encryptedApiKey: box.seal('sk-mock-bench', id),
+        models: [ROUTED_MODEL],
+        modelMapping: { [ROUTED_MODEL]: CFG.model },
+        priority: i < 4 ? 10 : 0,
+        weight: i < 4 ? i + 1 : 1,
+      };
+      await redis.hset(projectionKeys.channels(prefix), id, JSON.stringify(routed));
+    }
+    await redis.hset(
+      projectionKeys.prices(prefix),
+      ROUTED_MODEL,
+      JSON.stringify({ ...price, model: ROUTED_MODEL }),
+    );
+  }
+  if (CFG.variants.includes('admission')) {
+    if (!fs.existsSync(path.join(ROOT, PROXY_ADMISSION_KEYS)))
+      throw new Error(`${PROXY_ADMISSION_KEYS} is missing: this proxy build has no admission (rebuild with --build)`);
+    const { admissionKeys } = require(path.join(ROOT, PROXY_ADMISSION_KEYS));
+    const limitedKey = newKeySecret();
+    const limited = {
+      ...keyRecord,
+      id: randomUUID(),
+      name: 'bench-limited',
+      prefix: limitedKey.slice(0, 12),
+      organisationId: randomUUID(),
+      tenantId: randomUUID(),
+      tenantName: 'bench-limited',
+      billingTimeZone: 'Europe/Berlin',
+    };
+    const usd = 1_000_000_000n;
+    // generous enough never to refuse during a bounded run, so every request pays the full check
+    const limits = {
+      dailyBudgetNano: String(1_000_000n * usd),
+      monthlyBudgetNano: String(10_000_000n * usd),
+      totalBudgetNano: String(100_000_000n * usd),
+      rpm: '100000000',
+      tpm: '100000000000',
+      maxConcurrent: '100000',
+    };
+    const scopes = [
+      { kind: 'org', orgId: limited.organisationId },
+      { kind: 'tenant', orgId: limited.organisationId, tenantId: limited.tenantId },
+      { kind: 'key', orgId: limited.organisationId, keyId: limited.id },
+    ];
+    for (const scope of scopes) await redis.hset(admissionKeys.limits(prefix, scope), limits);
+    await redis.set(
+      projectionKeys.keyRecord(prefix, createHash('sha256').update(limitedKey).digest('hex')),
+      JSON.stringify(limited),
+    );
+    STATE.admissionKey = limitedKey;
+  }
   const info = await redis.info('server');
   const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
   if (redisPid) KNOWN.add(redisPid);
@@ -393,12 +467,13 @@ const chatBody = (stream) =>
   });
 const BODY = chatBody(false);
 const STREAM_BODY = chatBody(true);
+const withModel = (body, model) => body.replace(`"model":${JSON.stringify(CFG.model)}`, `"model":${JSON.stringify(model)}`);
 
 async function check(target) {
   const r = await fetch(`${target.origin}/v1/chat/completions`, {
     method: 'POST',
     headers: target.headers,
-    body: BODY,
+    body: target.body ?? BODY,
     signal: AbortSignal.timeout(10_000),
   });
   const text = await r.text();
@@ -410,7 +485,7 @@ async function check(target) {
   const s = await fetch(`${target.origin}/v1/chat/completions`, {
     method: 'POST',
     headers: target.headers,
-    body: STREAM_BODY,
+    body: target.streamBody ?? STREAM_BODY,
     signal: AbortSignal.timeout(10_000),
   });
   const st = await s.text();
@@ -431,7 +506,7 @@ async function runLoad(target, { connections, seconds, stream, measure }) {
   let bad = 0;
   let errors = 0;
   let firstError = null;
-  const body = stream ? STREAM_BODY : BODY;
+  const body = stream ? (target.streamBody ?? STREAM_BODY) : (target.body ?? BODY);
   const headers = stream ? { ...target.headers, accept: 'text/event-stream' } : target.headers;
   const cpu0 = target.pid ? procCpu(target.pid) : null;
   const probe = noiseProbe();
@@ -573,8 +648,24 @@ async function main() {
     headers: { 'content-type': 'application/json', authorization: 'Bearer sk-mock-bench' },
     pid: null,
   };
-  await check(direct);
-  await check(proxy);
+  const variants = [];
+  for (const v of CFG.variants) {
+    if (v === 'routed')
+      variants.push({
+        ...proxy,
+        name: 'routed',
+        body: withModel(BODY, ROUTED_MODEL),
+        streamBody: withModel(STREAM_BODY, ROUTED_MODEL),
+      });
+    else
+      variants.push({
+        ...proxy,
+        name: 'admission',
+        headers: { ...proxy.headers, authorization: `Bearer ${STATE.admissionKey}` },
+      });
+  }
+  const targets = [direct, proxy, ...variants];
+  for (const t of targets) await check(t);
 
   // usage events pile up in the (unconsumed) queue of the self-managed proxy: drop them between runs
   const afterRun = async () => {
@@ -595,12 +686,12 @@ async function main() {
   ];
   const results = [];
   console.log(
-    `Tollgate bench: ${CFG.rounds} round(s) × ${scenarios.map((s) => s.id).join(', ')} × {direct, proxy}; ` +
+    `Tollgate bench: ${CFG.rounds} round(s) × ${scenarios.map((s) => s.id).join(', ')} × {${targets.map((t) => t.name).join(', ')}}; ` +
       `${CFG.duration} s per run (+${CFG.warmup} s warm-up)${CFG.pin ? '; pinned: proxy CPU 0, loader+mock CPU 1' : ''}`,
   );
   outer: for (let round = 1; round <= CFG.rounds; round++) {
     for (const sc of scenarios) {
-      const order = round % 2 === 1 ? [direct, proxy] : [proxy, direct];
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
       for (const t of order) {
         if (deadline()) {
           console.log(`stopping: --max-total-s ${CFG.maxTotalS} reached`);
@@ -612,7 +703,7 @@ async function main() {
         results.push(r);
         const l = sc.stream ? r.ttfb : r.latency;
         console.log(
-          `  round ${round} ${sc.id.padEnd(9)} ${t.name.padEnd(6)} ${fmt(r.rps, 0).padStart(7)} req/s  ` +
+          `  round ${round} ${sc.id.padEnd(9)} ${t.name.padEnd(9)} ${fmt(r.rps, 0).padStart(7)} req/s  ` +
             `${sc.stream ? 'ttfb' : 'lat '} p50 ${fmt(l.p50, 3)} p99 ${fmt(l.p99, 3)} ms` +
             `${r.cpuUsPerReq != null ? `  cpu ${fmt(r.cpuUsPerReq, 0)} µs/req` : ''}` +
             `${r.bad + r.errors ? `  FAILED ${r.bad + r.errors} (${r.firstError})` : ''}  foreign ${fmt(r.foreignCores)}`,
@@ -623,6 +714,7 @@ async function main() {
 
   // per scenario: medians over rounds, and the added latency paired round by round
   const table = [];
+  const variantTable = [];
   for (const sc of scenarios) {
     const of = (name) => results.filter((r) => r.scenario === sc.id && r.target === name);
     const d = of('direct');
@@ -649,6 +741,28 @@ async function main() {
       failures: [...d, ...p].reduce((n, r) => n + r.bad + r.errors, 0),
       maxForeignCores: Math.max(...[...d, ...p].map((r) => r.foreignCores)),
     });
+    // each variant against the plain proxy of the same round: what routing / admission adds
+    for (const v of variants) {
+      const vr = of(v.name);
+      const over = (q) =>
+        median(
+          vr.map((x) => {
+            const pr = p.find((y) => y.round === x.round);
+            return pr ? x[key][q] - pr[key][q] : null;
+          }),
+        );
+      variantTable.push({
+        scenario: sc.id,
+        variant: v.name,
+        rps: median(vr.map((r) => r.rps)),
+        p50: median(vr.map((r) => r[key].p50)),
+        p99: median(vr.map((r) => r[key].p99)),
+        overProxyP50: over('p50'),
+        overProxyP99: over('p99'),
+        cpuUsPerReq: median(vr.map((r) => r.cpuUsPerReq)),
+        failures: vr.reduce((n, r) => n + r.bad + r.errors, 0),
+      });
+    }
   }
 
   console.log(
@@ -662,6 +776,18 @@ async function main() {
         `${sgn(t.addedP50, 3)} / ${sgn(t.addedP99, 3)} | ${fmt(t.proxyCpuUsPerReq, 0)} | ${t.failures} |`,
     );
   }
+  if (variantTable.length) {
+    console.log(
+      '\n| scenario | variant | req/s | p50 / p99 ms | over plain proxy p50 / p99 ms | CPU µs/req | failures |',
+    );
+    console.log('|---|---|---|---|---|---|---|');
+    for (const t of variantTable) {
+      console.log(
+        `| ${t.scenario} | ${t.variant} | ${fmt(t.rps, 0)} | ${fmt(t.p50, 3)} / ${fmt(t.p99, 3)} | ` +
+          `${sgn(t.overProxyP50, 3)} / ${sgn(t.overProxyP99, 3)} | ${fmt(t.cpuUsPerReq, 0)} | ${t.failures} |`,
+      );
+    }
+  }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
   console.log(
     `\n${new Date().toISOString().slice(0, 10)} · ${machine}${CFG.pin ? ' · pinned' : ''}`,
@@ -674,13 +800,13 @@ async function main() {
   fs.writeFileSync(
     out,
     JSON.stringify(
-      { date: new Date().toISOString(), machine, config: CFG, table, runs: results },
+      { date: new Date().toISOString(), machine, config: CFG, table, variantTable, runs: results },
       null,
       2,
     ),
   );
   console.log(`results: ${path.relative(ROOT, out)}`);
-  return { failed: table.some((t) => t.failures > 0) };
+  return { failed: table.some((t) => t.failures > 0) || variantTable.some((t) => t.failures > 0) };
 }
 
 let exitCode = 0;
