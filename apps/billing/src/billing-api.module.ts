@@ -8,6 +8,7 @@ import {
 } from '@tollgate/server-kit';
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
+import { AlertsModule } from './alerts/alerts.module';
 import { BillingExceptionFilter } from './common/billing-exception.filter';
 import { BillingRedisModule } from './common/redis.module';
 import { BILLING_REDIS } from './common/redis.provider';
@@ -40,6 +41,7 @@ export class BillingApiModule {
         UsageModule,
         ReportsModule,
         CreditsModule,
+        AlertsModule,
         OpenApiModule,
         HealthModule.forRoot({
           inject: [getDataSourceToken(), BILLING_REDIS],

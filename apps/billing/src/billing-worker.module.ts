@@ -4,6 +4,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { bullConnection, createValidationPipe } from '@tollgate/server-kit';
 import type { DataSource } from 'typeorm';
+import { AlertsWorkerModule } from './alerts/alerts-worker.module';
 import { BillingExceptionFilter } from './common/billing-exception.filter';
 import { BillingRedisModule } from './common/redis.module';
 import { BillingConfigModule } from './config/billing-config.module';
@@ -31,6 +32,7 @@ export class BillingWorkerModule {
           connection: bullConnection(config.REDIS_URL),
           prefix: config.TOLLGATE_QUEUE_PREFIX,
         }),
+        AlertsWorkerModule,
         LedgerModule,
         BillingRedisModule,
         ReconciliationSchedulerModule,

@@ -16,3 +16,4 @@ export * from './lib/errors';
 export * from './lib/accounts-management.dto';
 export * from './lib/limits.dto';
 export * from './lib/credits.dto';
+export * from './lib/alerts.dto';

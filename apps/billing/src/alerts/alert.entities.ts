@@ -11,11 +11,17 @@ export class AlertWebhookEntity {
   })
   organisationId!: string;
 
-  @Column({ name: 'url', type: 'text' })
-  url!: string;
+  /** null: alerts are recorded but not POSTed anywhere */
+  @Column({ name: 'url', type: 'text', nullable: true })
+  url!: string | null;
 
+  /** `SecretBox.seal(secret, alertSecretAad(orgId))`; never returned after the answer that made it */
   @Column({ name: 'secret', type: 'text' })
   secret!: string;
+
+  /** ascending, unique, 1..1000 */
+  @Column({ name: 'thresholds_percent', type: 'integer', array: true })
+  thresholdsPercent!: number[];
 
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
@@ -69,6 +75,13 @@ export class BudgetAlertEntity {
 
   @Column({ name: 'delivery_attempts', type: 'integer' })
   deliveryAttempts!: number;
+
+  @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
+  deliveredAt!: Date | null;
+
+  /** why the latest attempt failed (status or network error); null after a success */
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

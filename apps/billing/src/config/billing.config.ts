@@ -1,7 +1,17 @@
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tollgate/contracts';
 import { describeConfig } from '@tollgate/server-kit';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 
 export const LOG_LEVELS = ['log', 'warn', 'error', 'debug'] as const;
 export type BillingLogLevel = (typeof LOG_LEVELS)[number];
@@ -65,6 +75,30 @@ export class BillingWorkerConfig extends BillingDatabaseConfig {
   @Max(20)
   ALERT_WEBHOOK_ATTEMPTS = 8;
 
+  /** how long one alert webhook POST may take before it counts as a failed attempt (ms) */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  ALERT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /**
+   * `true` lets alert webhooks reach loopback, private and link-local addresses (tests, a private
+   * deployment); by default they may only go to public addresses.
+   */
+  @IsIn(['true', 'false'])
+  ALERT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' | 'false' = 'false';
+
+  /**
+   * 32 bytes, base64 or 64 hex characters (AES-256-GCM): seals the alert webhook signing secrets at
+   * rest (the same key accounts uses for channel credentials). Without it no webhook can be set.
+   */
+  @IsOptional()
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, {
+    message: 'TOLLGATE_ENCRYPTION_KEY must be 32 bytes as base64 or 64 hex characters',
+  })
+  TOLLGATE_ENCRYPTION_KEY?: string;
+
   /** how often the worker reconciles the Redis spend counters with the ledger (ms; 0 = never) */
   @Type(() => Number)
   @IsInt()
@@ -123,12 +157,18 @@ export const BILLING_ENV_KEYS = [
   'WORKER_CONCURRENCY',
   'ALERT_WEBHOOK_BACKOFF_MS',
   'ALERT_WEBHOOK_ATTEMPTS',
+  'ALERT_WEBHOOK_TIMEOUT_MS',
+  'ALERT_WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+  'TOLLGATE_ENCRYPTION_KEY',
   'RECONCILE_INTERVAL_MS',
 ] as const satisfies readonly (keyof BillingConfig)[];
 
-/** The config as it may be logged: billing's own keys, the JWT secret masked, passwords cut out of URLs. */
+/** The config as it may be logged: billing's own keys, secrets masked, passwords cut out of URLs. */
 export function describeBillingConfig(config: BillingDatabaseConfig): Record<string, unknown> {
-  const described = describeConfig(config as BillingConfig, ['JWT_SECRET']);
+  const described = describeConfig(config as BillingConfig, [
+    'JWT_SECRET',
+    'TOLLGATE_ENCRYPTION_KEY',
+  ]);
   const out: Record<string, unknown> = {};
   for (const key of BILLING_ENV_KEYS) {
     if (!(key in described)) continue;

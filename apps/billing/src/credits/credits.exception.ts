@@ -2,12 +2,11 @@ import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common'
 import { problem, sendProblem } from '@tollgate/server-kit';
 import type { Response } from 'express';
 
-/** Failures of credits and alerts, as stable string codes (problem+json `code`). */
+/** Failures of credits, as stable string codes (problem+json `code`). */
 export enum CreditsErrorCode {
   AmountNotPositive = 'amount_not_positive',
   RedemptionCodeInvalid = 'redemption_code_invalid',
   InvalidExpiry = 'invalid_expiry',
-  AlertWebhookNotFound = 'alert_webhook_not_found',
 }
 
 export class CreditsException extends Error {
@@ -21,7 +20,7 @@ export class CreditsException extends Error {
 }
 
 /**
- * Maps credits/alerts codes to problem+json (the global billing filter handles everything else).
+ * Maps credits codes to problem+json (the global billing filter handles everything else).
  * Kept beside the module so the shared BillingErrorCode enum did not have to change; merge later.
  */
 @Catch(CreditsException)
@@ -39,8 +38,6 @@ export class CreditsExceptionFilter implements ExceptionFilter {
         );
       case CreditsErrorCode.InvalidExpiry:
         return sendProblem(res, problem(400, e.code, 'Invalid expiry', e.message));
-      case CreditsErrorCode.AlertWebhookNotFound:
-        return sendProblem(res, problem(404, e.code, 'No alert webhook configured', e.message));
     }
   }
 }

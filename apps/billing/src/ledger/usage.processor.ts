@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { QueueName, UsageJobName } from '@tollgate/contracts';
 import { type Job, UnrecoverableError } from 'bullmq';
+import { AlertEvaluator } from '../alerts/alert-evaluator.service';
 import { BILLING_CONFIG, type BillingWorkerConfig } from '../config/billing.config';
 import { InvalidUsageEventError, parseUsageEvent } from './usage-event.parser';
 import { UsageLedgerWriter, type UsageWriteResult } from './usage-ledger.writer';
@@ -33,6 +34,7 @@ export class UsageProcessor
   constructor(
     private readonly ledger: UsageLedgerWriter,
     @Inject(BILLING_CONFIG) private readonly config: BillingWorkerConfig,
+    private readonly alerts: AlertEvaluator,
   ) {
     super();
   }
@@ -51,6 +53,8 @@ export class UsageProcessor
       throw e;
     }
     const result = await this.ledger.record(event);
+    // also on a replay: alerting is idempotent, and a retry must not skip what a failed try missed
+    await this.alerts.onUsageBooked(event);
     this.logger.debug({
       msg: result.inserted ? 'usage recorded' : 'usage already recorded',
       requestId: event.requestId,

@@ -2,6 +2,7 @@
  * The billing API's OpenAPI document, written by hand next to the code it describes; a test compares
  * its paths with the routes the running app actually serves.
  */
+import { ALERTS_OPENAPI_PATHS } from '../alerts/alerts.openapi';
 import { CREDITS_OPENAPI_PATHS } from '../credits/credits.openapi';
 
 const problem = { $ref: '#/components/responses/Problem' };
@@ -52,6 +53,7 @@ export const BILLING_OPENAPI_DOCUMENT = {
   security: [{ bearer: [] }],
   paths: {
     ...CREDITS_OPENAPI_PATHS,
+    ...ALERTS_OPENAPI_PATHS,
     '/api/v1/admin/prices': {
       get: {
         summary: 'Current price of every model (platform admins)',

@@ -4,7 +4,6 @@ import {
   IsISO8601,
   IsOptional,
   IsString,
-  IsUrl,
   Matches,
   Max,
   MaxLength,
@@ -87,51 +86,8 @@ export interface BalanceResponseDto {
   liveBalanceUsd: string | null;
 }
 
-/** `PUT /api/v1/orgs/{orgId}/alert-webhook`: where budget alerts are POSTed. */
-export class PutAlertWebhookRequestDto {
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
-  @MaxLength(2000)
-  url!: string;
-
-  /** HMAC-SHA256 key for `x-tollgate-signature`; generated (and returned once) when omitted */
-  @IsOptional()
-  @IsString()
-  @MinLength(16)
-  @MaxLength(200)
-  secret?: string;
-}
-
-export interface AlertWebhookResponseDto {
-  url: string;
-  /** only in the answer that set it */
-  secret?: string;
-  updatedAt: string;
-}
-
 export type BudgetAlertScope = 'org' | 'tenant' | 'key';
 export type BudgetAlertWindow = 'day' | 'month' | 'total';
-
-export interface BudgetAlertResponseDto {
-  id: string;
-  organisationId: string;
-  scope: BudgetAlertScope;
-  /** the org, tenant or key id */
-  scopeId: string;
-  window: BudgetAlertWindow;
-  /** `2026-11-25`, `2026-11` or `total` */
-  windowId: string;
-  /** 50, 80 or 100 */
-  thresholdPercent: number;
-  spentUsd: string;
-  budgetUsd: string;
-  createdAt: string;
-  delivery: 'pending' | 'delivered' | 'failed' | 'no_webhook';
-}
-
-/** Body of the webhook POST; the header `x-tollgate-signature: sha256=<hex HMAC of the raw body>`. */
-export interface BudgetAlertWebhookPayload extends Omit<BudgetAlertResponseDto, 'delivery'> {
-  type: 'budget.threshold_reached';
-}
 
 /** Job data of the `alerts` queue. */
 export interface AlertDeliveryJobData {
