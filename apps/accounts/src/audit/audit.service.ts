@@ -18,6 +18,9 @@ export enum AuditAction {
   ApiKeyRevoked = 'api_key.revoked',
   ChannelCreated = 'channel.created',
   ChannelUpdated = 'channel.updated',
+  /** the system disabled a channel whose credential the provider refused (reported by the proxy) */
+  ChannelCredentialsRejected = 'channel.credentials_rejected',
+  ChannelTested = 'channel.tested',
   PlatformAdminBootstrapped = 'platform_admin.bootstrapped',
 }
 

@@ -9,13 +9,18 @@ import {
   PrimaryColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import type { ChannelStatus } from '@tollgate/contracts';
+import type { ChannelStatus, ChannelStatusReason, ChannelType } from '@tollgate/contracts';
 import { timestampColumn } from '../database/columns';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 
 @Entity({ name: 'channels' })
 @Check('channels_status_check', `status IN ('enabled', 'disabled')`)
 @Check('channels_weight_check', `weight >= 0`)
+@Check('channels_type_check', `type IN ('openai', 'azure', 'anthropic', 'gemini')`)
+@Check(
+  'channels_timeouts_check',
+  `connect_timeout_ms > 0 AND first_byte_timeout_ms > 0 AND total_timeout_ms > 0`,
+)
 @Index('channels_created_idx', ['createdAt', 'id'])
 export class ChannelEntity {
   /**
@@ -37,7 +42,7 @@ export class ChannelEntity {
   name!: string;
 
   @Column({ type: 'varchar', length: 32 })
-  type!: string;
+  type!: ChannelType;
 
   @Column({ name: 'base_url', type: 'varchar', length: 500 })
   baseUrl!: string;
@@ -63,6 +68,36 @@ export class ChannelEntity {
 
   @Column({ type: 'varchar', length: 16, default: 'enabled' })
   status!: ChannelStatus;
+
+  /** why it is disabled; null while enabled */
+  @Column({ name: 'status_reason', type: 'varchar', length: 32, nullable: true })
+  statusReason!: ChannelStatusReason | null;
+
+  /**
+   * Fingerprint of the credential whose rejection disabled the channel (see
+   * `credentialFingerprint`), so each rejection report is applied once; cleared when an admin
+   * enables the channel again.
+   */
+  @Column({ name: 'rejected_credential', type: 'varchar', length: 64, nullable: true })
+  rejectedCredential!: string | null;
+
+  /** Azure's api-version; null for the other types */
+  @Column({ name: 'api_version', type: 'varchar', length: 40, nullable: true })
+  apiVersion!: string | null;
+
+  /** header name (lower-case) → value, sent with every upstream request */
+  @Column({ name: 'extra_headers', type: 'jsonb', default: () => `'{}'` })
+  extraHeaders!: Record<string, string>;
+
+  /** null: the proxy's default */
+  @Column({ name: 'connect_timeout_ms', type: 'integer', nullable: true })
+  connectTimeoutMs!: number | null;
+
+  @Column({ name: 'first_byte_timeout_ms', type: 'integer', nullable: true })
+  firstByteTimeoutMs!: number | null;
+
+  @Column({ name: 'total_timeout_ms', type: 'integer', nullable: true })
+  totalTimeoutMs!: number | null;
 
   @CreateDateColumn(timestampColumn('created_at'))
   createdAt!: Date;

@@ -1,5 +1,6 @@
 import { AuditLogEntity } from '../audit/audit-log.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
+import { ChannelEventEntity } from '../channels/channel-event.entity';
 import { ChannelEntity } from '../channels/channel.entity';
 import { ApiKeyEntity } from '../keys/api-key.entity';
 import { ScopeLimitsEntity } from '../limits/scope-limits.entity';
@@ -16,6 +17,7 @@ export const ACCOUNTS_ENTITIES = [
   TenantEntity,
   ApiKeyEntity,
   ChannelEntity,
+  ChannelEventEntity,
   RefreshTokenEntity,
   AuditLogEntity,
   ScopeLimitsEntity,

@@ -49,6 +49,7 @@ describe('accounts migrations (int)', () => {
       'accounts_migrations',
       'api_keys',
       'audit_log',
+      'channel_events',
       'channels',
       'memberships',
       'organisations',

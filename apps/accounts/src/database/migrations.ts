@@ -1,8 +1,10 @@
 import { CreateAccountsTables1795600000000 } from './migrations/1795600000000-CreateAccountsTables';
 import { AddLimitsAndOrganisationSettings1795700000000 } from './migrations/1795700000000-AddLimitsAndOrganisationSettings';
+import { AddChannelSettingsAndEvents1795800000000 } from './migrations/1795800000000-AddChannelSettingsAndEvents';
 
 /** Every migration, oldest first. */
 export const ACCOUNTS_MIGRATIONS = [
   CreateAccountsTables1795600000000,
   AddLimitsAndOrganisationSettings1795700000000,
+  AddChannelSettingsAndEvents1795800000000,
 ];

@@ -22,6 +22,34 @@ const object = (
   required,
   additionalProperties: false,
 });
+const channelType: Schema = str({ enum: ['openai', 'azure', 'anthropic', 'gemini'] });
+const timeout = (max: number, what: string): Schema =>
+  nullable({
+    type: 'integer',
+    minimum: 1,
+    maximum: max,
+    description: `ms ${what}; null or absent: the proxy's default`,
+  });
+/** the connection settings shared by create and update */
+const channelSettings: Record<string, Schema> = {
+  apiVersion: nullable(
+    str({
+      pattern: '^(\\d{4}-\\d{2}-\\d{2}(-[a-z0-9]+)?|v1|preview)$',
+      description: 'Azure api-version; required for azure, refused for the other types',
+    }),
+  ),
+  extraHeaders: nullable({
+    type: 'object',
+    additionalProperties: { type: 'string', minLength: 1, maxLength: 2000 },
+    maxProperties: 20,
+    description:
+      'sent with every upstream request; not authorization, api-key, x-api-key, x-goog-api-key, ' +
+      'cookie, host, content-*, hop-by-hop or proxy-* headers; at most 8192 characters in all',
+  }),
+  connectTimeoutMs: timeout(60_000, 'to connect'),
+  firstByteTimeoutMs: timeout(600_000, 'until the first byte of the answer'),
+  totalTimeoutMs: timeout(3_600_000, 'for the whole exchange'),
+};
 const page = (item: string): Schema =>
   object({
     items: { type: 'array', items: ref(item) },
@@ -277,14 +305,20 @@ const schemas: Record<string, Schema> = {
   CreateChannelRequest: object(
     {
       name: str({ minLength: 1, maxLength: 120 }),
-      type: str({ enum: ['openai'] }),
-      baseUrl: str({ format: 'uri' }),
+      type: channelType,
+      baseUrl: str({
+        format: 'uri',
+        description:
+          'OpenAI-compatible: up to the version (https://api.openai.com/v1); azure: the resource endpoint; ' +
+          'anthropic: https://api.anthropic.com; gemini: https://generativelanguage.googleapis.com',
+      }),
       apiKey: str({ description: 'stored encrypted, never returned', writeOnly: true }),
       models: { ...strings, minItems: 1 },
       modelMapping: { type: 'object', additionalProperties: { type: 'string' } },
       priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0 },
       weight: { type: 'integer', minimum: 0, maximum: 10000, default: 1 },
       groups: { ...strings, default: ['default'] },
+      ...channelSettings,
     },
     ['name', 'type', 'baseUrl', 'apiKey', 'models'],
   ),
@@ -298,7 +332,13 @@ const schemas: Record<string, Schema> = {
       priority: { type: 'integer' },
       weight: { type: 'integer', minimum: 0 },
       groups: strings,
-      status: str({ enum: ['enabled', 'disabled'] }),
+      status: str({
+        enum: ['enabled', 'disabled'],
+        description:
+          '`enabled` also lifts a credential rejection; a new apiKey alone does not re-enable a channel',
+      }),
+      type: { ...channelType, description: 'leaving azure clears apiVersion' },
+      ...channelSettings,
     },
     [],
   ),
@@ -313,8 +353,50 @@ const schemas: Record<string, Schema> = {
     weight: { type: 'integer' },
     groups: strings,
     status: str({ enum: ['enabled', 'disabled'] }),
+    statusReason: nullable(
+      str({ enum: ['admin', 'credentials_rejected'], description: 'why it is disabled' }),
+    ),
+    apiVersion: nullable(str()),
+    extraHeaders: { type: 'object', additionalProperties: { type: 'string' } },
+    connectTimeoutMs: nullable({ type: 'integer' }),
+    firstByteTimeoutMs: nullable({ type: 'integer' }),
+    totalTimeoutMs: nullable({ type: 'integer' }),
     createdAt: instant,
   }),
+  ChannelEvent: object({
+    id: uuid,
+    channelId: uuid,
+    kind: str({ enum: ['credentials_rejected', 'test'] }),
+    detail: {
+      type: 'object',
+      description:
+        'credentials_rejected: {status, reportedAt, credential (a fingerprint), previousStatus}; ' +
+        'test: the test result plus upstreamModel and userId',
+    },
+    createdAt: instant,
+  }),
+  ChannelTestRequest: object(
+    {
+      model: str({
+        maxLength: 200,
+        description: "one of the channel's models; its first model when absent",
+      }),
+    },
+    [],
+  ),
+  ChannelTestResult: object(
+    {
+      ok: { type: 'boolean' },
+      status: nullable({
+        type: 'integer',
+        description: "the provider's HTTP status; null when no answer came",
+      }),
+      latencyMs: { type: 'integer' },
+      model: str(),
+      error: str({ description: 'what went wrong; provider secrets removed' }),
+    },
+    ['ok', 'status', 'latencyMs', 'model'],
+  ),
   Health: { type: 'object', properties: { status: str() }, required: ['status'] },
 };
 
@@ -529,6 +611,29 @@ export const OPENAPI_DOCUMENT = {
         {
           parameters: [pathParam('channelId')],
           requestBody: body('UpdateChannelRequest'),
+        },
+      ),
+    },
+    '/api/v1/admin/channels/{channelId}/events': {
+      get: op(
+        'What happened to a channel, newest first: refused credentials, tests (platform admin)',
+        'channels',
+        { 200: json('A page', page('ChannelEvent')) },
+        { parameters: [pathParam('channelId'), ...pageParams] },
+      ),
+    },
+    '/api/v1/admin/channels/{channelId}/test': {
+      post: op(
+        'Send one real minimal request to the provider with the channel credential and record ' +
+          'the result as a channel event (platform admin); 200 whatever the provider answered',
+        'channels',
+        { 200: json('The result', ref('ChannelTestResult')) },
+        {
+          parameters: [pathParam('channelId')],
+          requestBody: {
+            required: false,
+            content: { 'application/json': { schema: ref('ChannelTestRequest') } },
+          },
         },
       ),
     },

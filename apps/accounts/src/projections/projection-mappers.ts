@@ -30,7 +30,10 @@ export function toKeyRecord(
   };
 }
 
-/** The proxy's view of a channel; the credential stays in its AES-GCM envelope (id as associated data). */
+/**
+ * The proxy's view of a channel; the credential stays in its AES-GCM envelope (id as associated
+ * data). Why a channel is disabled stays in accounts: the proxy only needs `status`.
+ */
 export function toChannelProjection(channel: ChannelEntity): ChannelProjection {
   return {
     id: channel.id,
@@ -45,5 +48,10 @@ export function toChannelProjection(channel: ChannelEntity): ChannelProjection {
     groups: channel.groups,
     status: channel.status,
     organisationId: channel.organisationId,
+    apiVersion: channel.apiVersion,
+    extraHeaders: channel.extraHeaders,
+    connectTimeoutMs: channel.connectTimeoutMs,
+    firstByteTimeoutMs: channel.firstByteTimeoutMs,
+    totalTimeoutMs: channel.totalTimeoutMs,
   };
 }

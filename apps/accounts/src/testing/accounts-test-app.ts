@@ -85,6 +85,7 @@ const ACCOUNTS_TABLES = [
   'tenants',
   'api_keys',
   'channels',
+  'channel_events',
   'refresh_tokens',
   'audit_log',
   'scope_limits',

@@ -18,6 +18,13 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
+import {
+  AZURE_API_VERSION_PATTERN,
+  CHANNEL_TIMEOUT_MAX_MS,
+  CHANNEL_TYPES,
+  ChannelType,
+  IsChannelExtraHeaders,
+} from './channels.dto';
 import type { ApiKeyResponseDto } from './keys.dto';
 import { ORG_ROLES, OrgRole } from './roles';
 import type { TenantResponseDto } from './tenants.dto';
@@ -193,7 +200,48 @@ export class UpdateChannelRequestDto {
   @Matches(GROUP_NAME_PATTERN, { each: true })
   groups?: string[];
 
+  /**
+   * `enabled` also clears a credential rejection (a new `apiKey` alone does not re-enable a
+   * channel the provider refused).
+   */
   @IsAbsentOr()
   @IsIn(CHANNEL_STATUSES as unknown as string[])
   status?: ChannelStatus;
+
+  /** Changing to `azure` needs an `apiVersion` (given here or stored); leaving `azure` clears it. */
+  @IsAbsentOr()
+  @IsIn(CHANNEL_TYPES as ChannelType[])
+  type?: ChannelType;
+
+  /** null clears it */
+  @IsOptional()
+  @IsString()
+  @Matches(AZURE_API_VERSION_PATTERN, {
+    message: 'apiVersion must be an Azure api-version such as "2024-10-21", "v1" or "preview"',
+  })
+  apiVersion?: string | null;
+
+  /** replaces the whole set; null or `{}` clears it */
+  @IsOptional()
+  @IsChannelExtraHeaders()
+  extraHeaders?: Record<string, string> | null;
+
+  /** null: back to the proxy's default */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(CHANNEL_TIMEOUT_MAX_MS.connectTimeoutMs)
+  connectTimeoutMs?: number | null;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(CHANNEL_TIMEOUT_MAX_MS.firstByteTimeoutMs)
+  firstByteTimeoutMs?: number | null;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(CHANNEL_TIMEOUT_MAX_MS.totalTimeoutMs)
+  totalTimeoutMs?: number | null;
 }

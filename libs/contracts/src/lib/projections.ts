@@ -37,6 +37,10 @@ export interface KeyRecordProjection {
 export interface ChannelProjection {
   id: string;
   name: string;
+  /**
+   * a `ChannelType` (`openai`, `azure`, `anthropic`, `gemini`); typed as a string so that a type
+   * added later does not break an older reader
+   */
   type: string;
   baseUrl: string;
   /** AES-256-GCM envelope of the provider credential (see server-kit `SecretBox`); never plaintext */
@@ -49,6 +53,23 @@ export interface ChannelProjection {
   status: 'enabled' | 'disabled';
   /** null for platform-wide channels */
   organisationId: string | null;
+  /*
+   * The settings below are optional: projections written before they existed lack them, so a
+   * reader treats absent like null.
+   */
+  /** Azure's `api-version` (only `azure` channels have one); null or absent: none */
+  apiVersion?: string | null;
+  /**
+   * Headers added to every upstream request, names lower-case; accounts refuses credential and
+   * hop-by-hop headers (see `RESERVED_EXTRA_HEADERS`)
+   */
+  extraHeaders?: Record<string, string> | null;
+  /** ms to connect; null or absent: the proxy's default */
+  connectTimeoutMs?: number | null;
+  /** ms until the first byte of the answer; null or absent: the proxy's default */
+  firstByteTimeoutMs?: number | null;
+  /** ms for the whole exchange; null or absent: the proxy's default */
+  totalTimeoutMs?: number | null;
 }
 
 /** A price, stored in the hash `pricesKey(prefix)` under the public model name as JSON. */
