@@ -1,3 +1,13 @@
 export * from './lib/mock-provider';
 export * from './lib/settings';
-export { countWords, mockAnswer, mockEmbeddingTokens, mockPromptTokens } from './lib/wire';
+export {
+  countWords,
+  mockAnswer,
+  mockAnthropicPromptTokens,
+  mockCompletionPromptTokens,
+  mockEmbeddingTokens,
+  mockGeminiPromptTokens,
+  mockPromptTokens,
+  mockToolArguments,
+  mockToolCallTokens,
+} from './lib/wire';

@@ -14,22 +14,33 @@ import {
   type MockSettings,
   type RuntimeConfig,
 } from './settings';
+import { anthropicErrorJson, anthropicMessages, anthropicProblem } from './anthropic-surface';
+import { HTML_PAGE, type MockExchange, type MockSurface } from './exchange';
 import {
-  errorJson,
-  mockAnswer,
-  mockEmbedding,
-  mockEmbeddingTokens,
-  mockPromptTokens,
-  mockWord,
-  usageJson,
-} from './wire';
+  GEMINI_KEY_INVALID,
+  geminiErrorJson,
+  geminiGenerate,
+  geminiProblem,
+} from './gemini-surface';
+import { drain, isObject, later, readJson, send } from './http';
+import {
+  AZURE_ACCESS_DENIED,
+  openAIChat,
+  openAICompletions,
+  openAIEmbeddings,
+  openAIFault,
+} from './openai-surface';
+import { errorJson } from './wire';
 
 export interface MockProviderOptions {
   /** 0 (the default) picks a free port */
   port?: number;
   /** loopback by default; keep it that way */
   host?: string;
-  /** when set, `Authorization: Bearer <apiKey>` must match exactly; otherwise any bearer token is accepted */
+  /**
+   * when set, the credential must match exactly (OpenAI `Authorization: Bearer`, Azure `api-key`,
+   * Anthropic `x-api-key`, Gemini `x-goog-api-key`); otherwise any non-empty one is accepted
+   */
   apiKey?: string;
   /** served by `GET /v1/models` */
   models?: string[];
@@ -42,12 +53,15 @@ export interface MockModelStats {
   chat: number;
   chatStream: number;
   embeddings: number;
+  /** legacy text completions, streamed or not */
+  completions: number;
   /** answered with an injected fault */
   faults: number;
   /** streams whose connection closed before the stream ended */
   abortedStreams: number;
-  /** headers and parsed body of the last request for this model */
+  /** headers, URL (path and query) and parsed body of the last request for this model */
   lastHeaders: IncomingHttpHeaders;
+  lastPath: string;
   lastBody: unknown;
 }
 
@@ -56,6 +70,7 @@ export interface MockStats {
   chat: number;
   chatStream: number;
   embeddings: number;
+  completions: number;
   models: number;
   unauthorized: number;
   badRequest: number;
@@ -90,7 +105,6 @@ export interface RunningMockProvider {
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
-const MAX_BODY = 16 * 1024 * 1024;
 const MAX_TRACKED_MODELS = 1000;
 
 const emptyModelStats = (): MockModelStats => ({
@@ -98,9 +112,11 @@ const emptyModelStats = (): MockModelStats => ({
   chat: 0,
   chatStream: 0,
   embeddings: 0,
+  completions: 0,
   faults: 0,
   abortedStreams: 0,
   lastHeaders: {},
+  lastPath: '',
   lastBody: null,
 });
 
@@ -109,6 +125,7 @@ const emptyStats = (): MockStats => ({
   chat: 0,
   chatStream: 0,
   embeddings: 0,
+  completions: 0,
   models: 0,
   unauthorized: 0,
   badRequest: 0,
@@ -120,9 +137,11 @@ const emptyStats = (): MockStats => ({
   byModel: {},
 });
 
-type Json = Record<string, unknown>;
-
-/** A mock of an OpenAI-compatible provider: real HTTP, real wire format, controllable faults. */
+/**
+ * A mock model provider: real HTTP, each provider's real wire format (OpenAI chat, legacy
+ * completions and embeddings; Azure OpenAI deployments; Anthropic Messages; Gemini
+ * generateContent), controllable faults.
+ */
 class MockProvider {
   private stats = emptyStats();
   private runtime: RuntimeConfig = { defaults: {}, models: {} };
@@ -203,6 +222,7 @@ class MockProvider {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
     const method = req.method ?? 'GET';
 
     if (method === 'GET' && (path === '/health' || path === '/'))
@@ -215,94 +235,194 @@ class MockProvider {
     if (path === '/__config' && method === 'GET')
       return send(res, 200, JSON.stringify(this.runtime));
     if (path === '/__config' && method === 'POST') {
-      return readJson(req, res, (body) =>
+      return readJson(req, res, openAIProblem, (body) =>
         send(res, 200, JSON.stringify(this.configure(body as MockConfigUpdate))),
       );
     }
-    if (!path.startsWith('/v1/')) {
+    const route = routeOf(method, path, query);
+    if (route === null) {
       this.stats.notFound++;
-      return drain(req, () =>
-        send(res, 404, errorJson(`Invalid URL (${method} ${path})`, 'invalid_request_error', null)),
-      );
+      return drain(req, () => send(res, 404, notFoundBody(path, method)));
     }
-    const authProblem = this.checkAuth(req.headers.authorization);
+    const authProblem = this.checkAuth(route.surface, req.headers, query);
     if (authProblem) {
       this.stats.unauthorized++;
-      return drain(req, () => send(res, 401, authProblem));
+      return drain(req, () => send(res, authProblem.status, authProblem.body));
     }
-    if (method === 'GET' && path === '/v1/models') {
+    if (route.op === 'models') {
       this.stats.models++;
       return send(res, 200, this.modelsBody);
     }
-    if (method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/embeddings')) {
-      return readJson(req, res, (body) => this.serve(req, res, path, body));
-    }
-    this.stats.notFound++;
-    return drain(req, () =>
-      send(res, 404, errorJson(`Invalid URL (${method} ${path})`, 'invalid_request_error', null)),
-    );
-  }
-
-  private checkAuth(header: string | undefined): string | null {
-    const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) {
-      return errorJson(
-        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-        'invalid_request_error',
-        null,
-      );
-    }
-    if (this.options.apiKey !== undefined && m[1] !== this.options.apiKey) {
-      return errorJson('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
-    }
-    return null;
-  }
-
-  private serve(req: IncomingMessage, res: ServerResponse, path: string, body: unknown): void {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (route.surface === 'azure' && !query.get('api-version') && !route.v1) {
       this.stats.badRequest++;
-      return send(
-        res,
-        400,
-        errorJson('The request body must be a JSON object.', 'invalid_request_error', null),
+      return drain(req, () =>
+        send(res, 404, JSON.stringify({ error: { code: '404', message: 'Resource not found' } })),
       );
     }
-    const b = body as Json;
-    const model = typeof b.model === 'string' ? b.model : '(none)';
+    const problem = (status: number, message: string) =>
+      surfaceError(route.surface, status, message);
+    return readJson(req, res, problem, (body) => this.serve(req, res, route, body));
+  }
+
+  private checkAuth(
+    surface: MockSurface,
+    headers: IncomingHttpHeaders,
+    query: URLSearchParams,
+  ): { status: number; body: string } | null {
+    const expected = this.options.apiKey;
+    switch (surface) {
+      case 'openai': {
+        const header = headers.authorization;
+        const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+        if (!m)
+          return {
+            status: 401,
+            body: errorJson(
+              "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+              'invalid_request_error',
+              null,
+            ),
+          };
+        if (expected !== undefined && m[1] !== expected)
+          return {
+            status: 401,
+            body: errorJson(
+              'Incorrect API key provided.',
+              'invalid_request_error',
+              'invalid_api_key',
+            ),
+          };
+        return null;
+      }
+      case 'azure': {
+        const key = headers['api-key'];
+        if (typeof key !== 'string' || !key || (expected !== undefined && key !== expected))
+          return { status: 401, body: AZURE_ACCESS_DENIED };
+        return null;
+      }
+      case 'anthropic': {
+        const key = headers['x-api-key'];
+        if (typeof key !== 'string' || !key)
+          return { status: 401, body: anthropicErrorJson(401, 'x-api-key header is required') };
+        if (expected !== undefined && key !== expected)
+          return { status: 401, body: anthropicErrorJson(401, 'invalid x-api-key') };
+        if (typeof headers['anthropic-version'] !== 'string')
+          return {
+            status: 400,
+            body: anthropicErrorJson(400, 'anthropic-version: header is required'),
+          };
+        return null;
+      }
+      case 'gemini': {
+        const h = headers['x-goog-api-key'];
+        const key = typeof h === 'string' ? h : query.get('key');
+        if (!key)
+          return {
+            status: 403,
+            body: geminiErrorJson(
+              403,
+              "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+            ),
+          };
+        if (expected !== undefined && key !== expected)
+          return { status: 400, body: GEMINI_KEY_INVALID };
+        return null;
+      }
+    }
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, route: Route, body: unknown): void {
+    const surface = route.surface;
+    if (!isObject(body)) {
+      this.stats.badRequest++;
+      return send(res, 400, surfaceError(surface, 400, 'The request body must be a JSON object.'));
+    }
+    const b = body;
+    const model = route.model ?? (typeof b.model === 'string' ? b.model : '(none)');
     const s = resolveSettings(this.base, this.runtime, model, b.mock, req.headers);
     const m = this.modelStats(model);
     m.requests++;
     m.lastHeaders = { ...req.headers };
     m.lastBody = body;
+    m.lastPath = req.url ?? '';
     this.trackInFlight(res);
-
-    if (this.injectFault(req, res, s, m)) return;
-    if (path === '/v1/embeddings') {
-      this.stats.embeddings++;
-      m.embeddings++;
-      return this.embeddings(res, b, model, s);
-    }
-    if (!Array.isArray(b.messages)) {
+    const stream = route.op === 'stream' || (route.op !== 'embeddings' && b.stream === true);
+    const x: MockExchange = {
+      req,
+      res,
+      body: b,
+      model,
+      s,
+      stream,
+      nextId: (prefix) => this.nextId(prefix),
+      fault: () => {
+        this.stats.faults++;
+        m.faults++;
+      },
+      hooks: {
+        onFault: () => {
+          this.stats.faults++;
+          m.faults++;
+        },
+        onAbort: () => {
+          this.stats.abortedStreams++;
+          m.abortedStreams++;
+        },
+      },
+    };
+    if (this.injectFault(x, surface)) return;
+    const invalid = (message: string, param: string | null = null) => {
       this.stats.badRequest++;
-      return send(
-        res,
-        400,
-        errorJson(
-          "Missing required parameter: 'messages'.",
-          'invalid_request_error',
-          'missing_required_parameter',
-          'messages',
-        ),
-      );
+      const text =
+        surface === 'openai' || surface === 'azure'
+          ? errorJson(message, 'invalid_request_error', 'missing_required_parameter', param)
+          : surfaceError(surface, 400, message);
+      send(res, 400, text);
+    };
+    switch (route.op) {
+      case 'embeddings':
+        this.stats.embeddings++;
+        m.embeddings++;
+        return openAIEmbeddings(x);
+      case 'completions':
+        if (b.prompt === undefined)
+          return invalid("Missing required parameter: 'prompt'.", 'prompt');
+        this.count(m, stream, 'completions');
+        return openAICompletions(x);
+      case 'chat':
+        if (!Array.isArray(b.messages))
+          return invalid("Missing required parameter: 'messages'.", 'messages');
+        this.count(m, stream, 'chat');
+        return openAIChat(x, surface === 'azure');
+      case 'messages': {
+        const p = anthropicProblem(b);
+        if (p !== null) return invalid(p);
+        this.count(m, stream, 'chat');
+        return anthropicMessages(x);
+      }
+      case 'generate':
+      case 'stream': {
+        const p = geminiProblem(b);
+        if (p !== null) return invalid(p);
+        this.count(m, stream, 'chat');
+        return geminiGenerate(x);
+      }
+      case 'models':
+        return;
     }
-    if (b.stream === true) {
+  }
+
+  private count(m: MockModelStats, stream: boolean, kind: 'chat' | 'completions'): void {
+    if (kind === 'completions') {
+      this.stats.completions++;
+      m.completions++;
+    } else if (stream) {
       this.stats.chatStream++;
       m.chatStream++;
-      return this.chatStream(req, res, b, model, s, m);
+    } else {
+      this.stats.chat++;
+      m.chat++;
     }
-    this.stats.chat++;
-    m.chat++;
-    return this.chat(req, res, b, model, s);
   }
 
   private trackInFlight(res: ServerResponse): void {
@@ -315,269 +435,94 @@ class MockProvider {
   }
 
   /** Faults that replace the whole answer (status, reset, wrong content type). */
-  private injectFault(
-    req: IncomingMessage,
-    res: ServerResponse,
-    s: MockSettings,
-    m: MockModelStats,
-  ): boolean {
-    const stream = (m.lastBody as Json).stream === true;
+  private injectFault(x: MockExchange, surface: MockSurface): boolean {
+    const { s, res, req } = x;
     let act: (() => void) | null = null;
     if (s.fail_status >= 400) {
       const status = s.fail_status;
-      const type =
-        status === 429
-          ? 'rate_limit_error'
-          : status >= 500
-            ? 'server_error'
-            : 'invalid_request_error';
-      const code =
-        status === 429 ? 'rate_limit_exceeded' : status === 401 ? 'invalid_api_key' : null;
       const headers: Record<string, string> =
         status === 429 ? { 'retry-after': String(s.retry_after) } : {};
-      act = () =>
-        send(
-          res,
-          status,
-          errorJson(`Injected failure (mock fail_status=${status})`, type, code),
-          headers,
-        );
+      const message = `Injected failure (mock fail_status=${status})`;
+      const body =
+        surface === 'openai' || surface === 'azure'
+          ? openAIFault(status)
+          : surfaceError(surface, status, message);
+      act = () => send(res, status, body, headers);
     } else if (s.wrong_content_type) {
-      act = () =>
-        send(
-          res,
-          200,
-          '<html><body><h1>Welcome to nginx!</h1></body></html>',
-          {},
-          'text/html; charset=utf-8',
-        );
-    } else if (s.reset_after_chunks >= 0 && !stream) {
+      act = () => send(res, 200, HTML_PAGE, {}, 'text/html; charset=utf-8');
+    } else if (s.reset_after_chunks >= 0 && !x.stream) {
       act = () => req.socket.resetAndDestroy();
     }
     if (!act) return false;
-    this.stats.faults++;
-    m.faults++;
+    x.fault();
     later(s.latency_ms, res, act);
     return true;
   }
+}
 
-  private chat(
-    req: IncomingMessage,
-    res: ServerResponse,
-    b: Json,
-    model: string,
-    s: MockSettings,
-  ): void {
-    if (s.malformed_json) {
-      this.stats.faults++;
-      const cut = `{"id":"${this.nextId('chatcmpl')}","object":"chat.completion","created":${now()},"model":${JSON.stringify(model)},"choices":[{"index":0,"message":{"role":"assistant","content":"trunc`;
-      return later(s.latency_ms, res, () => send(res, 200, cut));
-    }
-    const prompt = mockPromptTokens(b.messages);
-    const usage = s.omit_usage ? '' : `,"usage":${usageJson(prompt, s.words)}`;
-    const out =
-      `{"id":"${this.nextId('chatcmpl')}","object":"chat.completion","created":${now()},"model":${JSON.stringify(model)},` +
-      `"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(mockAnswer(s.words))},"refusal":null,"annotations":[]},` +
-      `"logprobs":null,"finish_reason":"stop"}]${usage},"service_tier":"default","system_fingerprint":"fp_mock"}`;
-    later(s.latency_ms, res, () => send(res, 200, out, { 'x-request-id': this.nextId('req') }));
+type Op = 'chat' | 'completions' | 'embeddings' | 'models' | 'messages' | 'generate' | 'stream';
+
+interface Route {
+  surface: MockSurface;
+  op: Op;
+  /** the model named by the path (Azure deployment, Gemini model) */
+  model: string | null;
+  /** Azure's v1 API (no api-version needed) */
+  v1?: boolean;
+}
+
+const OPENAI_OPS: Record<string, Op> = {
+  'chat/completions': 'chat',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
+
+/** Which surface and operation a request path names; null for an unknown route. */
+function routeOf(method: string, path: string, _query: URLSearchParams): Route | null {
+  if (method === 'GET' && path === '/v1/models')
+    return { surface: 'openai', op: 'models', model: null };
+  if (method !== 'POST') return null;
+  if (path === '/v1/messages') return { surface: 'anthropic', op: 'messages', model: null };
+  if (path.startsWith('/v1/')) {
+    const op = OPENAI_OPS[path.slice(4)];
+    return op ? { surface: 'openai', op, model: null } : null;
   }
-
-  private chatStream(
-    req: IncomingMessage,
-    res: ServerResponse,
-    b: Json,
-    model: string,
-    s: MockSettings,
-    m: MockModelStats,
-  ): void {
-    const so = b.stream_options as Json | null | undefined;
-    const includeUsage = !s.omit_usage && so != null && so.include_usage === true;
-    const head =
-      `data: {"id":"${this.nextId('chatcmpl')}","object":"chat.completion.chunk","created":${now()},` +
-      `"model":${JSON.stringify(model)},"service_tier":"default","system_fingerprint":"fp_mock","choices":[`;
-    const tail = `]${includeUsage ? ',"usage":null' : ''}}\n\n`;
-    const choice = (delta: string, finish: string | null) =>
-      `{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}`;
-
-    // malformed: every event is cut-off JSON, and the stream never ends with [DONE]
-    const garbled = (word: string) =>
-      `data: {"id":"x","object":"chat.completion.chunk","choices":[{"delta":{"content":${JSON.stringify(word)}\n\n`;
-    const events: string[] = [
-      s.malformed_sse
-        ? garbled('')
-        : head + choice('{"role":"assistant","content":"","refusal":null}', null) + tail,
-    ];
-    const n = s.malformed_sse ? 2 : s.chunks;
-    for (let i = 0; i < n; i++) {
-      const word = (i === 0 ? '' : ' ') + mockWord(i);
-      events.push(
-        s.malformed_sse
-          ? garbled(word)
-          : head + choice(`{"content":${JSON.stringify(word)}}`, null) + tail,
-      );
-    }
-    const lastContent = n; // index of the last content event
-    if (s.malformed_sse) {
-      this.stats.faults++;
-      events.push('event without a colon\n\n');
-    } else {
-      events.push(head + choice('{}', 'stop') + tail);
-      if (includeUsage)
-        events.push(`${head}],"usage":${usageJson(mockPromptTokens(b.messages), n)}}\n\n`);
-      events.push('data: [DONE]\n\n');
-    }
-    const resetAt = s.reset_after_chunks >= 0 ? Math.min(s.reset_after_chunks, n) : -1;
-
-    let closed = false;
-    let timer: NodeJS.Timeout | null = null;
-    res.once('close', () => {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      if (!res.writableFinished) {
-        this.stats.abortedStreams++;
-        m.abortedStreams++;
-      }
-    });
-    let i = 0;
-    const writeThrough = (upTo: number) => {
-      while (i <= upTo && i < events.length) res.write(events[i++]);
+  const gemini =
+    /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
+  if (gemini)
+    return {
+      surface: 'gemini',
+      op: gemini[2] === 'generateContent' ? 'generate' : 'stream',
+      model: decodeURIComponent(gemini[1]),
     };
-    const finishOrReset = (): boolean => {
-      if (resetAt >= 0 && i > resetAt) {
-        this.stats.faults++;
-        // let the written chunks leave before the RST
-        setImmediate(() => req.socket.resetAndDestroy());
-        return true;
-      }
-      return false;
-    };
-    const step = () => {
-      timer = null;
-      if (closed) return;
-      writeThrough(i); // one content event
-      if (finishOrReset()) return;
-      if (i > lastContent) {
-        writeThrough(events.length - 1);
-        res.end();
-        return;
-      }
-      timer = setTimeout(step, s.chunk_delay_ms);
-    };
-    const start = () => {
-      if (closed) return;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-request-id': this.nextId('req'),
-      });
-      if (s.chunk_delay_ms <= 0 || n === 0) {
-        res.cork();
-        writeThrough(resetAt >= 0 ? resetAt : events.length - 1);
-        res.uncork();
-        if (!finishOrReset()) res.end();
-        return;
-      }
-      writeThrough(0); // the role chunk goes with the headers
-      if (finishOrReset()) return;
-      timer = setTimeout(step, s.chunk_delay_ms);
-    };
-    later(s.latency_ms, res, start);
-  }
+  const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(
+    path,
+  );
+  if (azure)
+    return { surface: 'azure', op: OPENAI_OPS[azure[2]], model: decodeURIComponent(azure[1]) };
+  const azureV1 = /^\/openai\/v1\/(chat\/completions|completions|embeddings)$/.exec(path);
+  if (azureV1) return { surface: 'azure', op: OPENAI_OPS[azureV1[1]], model: null, v1: true };
+  return null;
+}
 
-  private embeddings(res: ServerResponse, b: Json, model: string, s: MockSettings): void {
-    if (s.malformed_json) {
-      this.stats.faults++;
-      return later(s.latency_ms, res, () =>
-        send(
-          res,
-          200,
-          '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,',
-        ),
-      );
-    }
-    const input = b.input;
-    const items: unknown[] =
-      Array.isArray(input) && input.length > 0 && typeof input[0] !== 'number' ? input : [input];
-    const dims =
-      typeof b.dimensions === 'number' && Number.isInteger(b.dimensions)
-        ? Math.min(8192, Math.max(1, b.dimensions))
-        : s.embed_dim;
-    const base64 = b.encoding_format === 'base64';
-    const data = items.map((item, index) => {
-      const v = mockEmbedding(JSON.stringify(item ?? ''), dims);
-      const embedding = base64
-        ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'))
-        : `[${Array.from(v).join(',')}]`;
-      return `{"object":"embedding","index":${index},"embedding":${embedding}}`;
-    });
-    const tokens = mockEmbeddingTokens(input);
-    const usage = s.omit_usage
-      ? ''
-      : `,"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}`;
-    const out = `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(model)}${usage}}`;
-    later(s.latency_ms, res, () => send(res, 200, out));
+/** An error body in a surface's own format. */
+function surfaceError(surface: MockSurface, status: number, message: string): string {
+  switch (surface) {
+    case 'openai':
+    case 'azure':
+      return errorJson(message, status >= 500 ? 'server_error' : 'invalid_request_error', null);
+    case 'anthropic':
+      return anthropicErrorJson(status, message);
+    case 'gemini':
+      return geminiErrorJson(status, message);
   }
 }
 
-const now = () => Math.floor(Date.now() / 1000);
+const openAIProblem = (status: number, message: string) => surfaceError('openai', status, message);
 
-function later(ms: number, res: ServerResponse, fn: () => void): void {
-  if (ms <= 0) return fn();
-  const t = setTimeout(() => {
-    if (!res.destroyed) fn();
-  }, ms);
-  res.once('close', () => clearTimeout(t));
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-  type = 'application/json',
-): void {
-  if (res.headersSent || res.destroyed) return;
-  const buf = Buffer.from(body);
-  res.writeHead(status, { 'content-type': type, 'content-length': String(buf.length), ...headers });
-  res.end(buf);
-}
-
-function drain(req: IncomingMessage, then: () => void): void {
-  req.resume();
-  if (req.readableEnded) then();
-  else req.once('end', then);
-}
-
-function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size > MAX_BODY) {
-      send(res, 413, errorJson('Request body too large.', 'invalid_request_error', null));
-      req.destroy();
-      return;
-    }
-    chunks.push(c);
-  });
-  req.once('end', () => {
-    if (size > MAX_BODY) return;
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
-    } catch (e) {
-      return send(
-        res,
-        400,
-        errorJson(
-          `We could not parse the JSON body of your request: ${(e as Error).message}`,
-          'invalid_request_error',
-          null,
-        ),
-      );
-    }
-    then(body);
-  });
+function notFoundBody(path: string, method: string): string {
+  if (path.startsWith('/v1beta/')) return geminiErrorJson(404, `Method not found: ${path}`);
+  return errorJson(`Invalid URL (${method} ${path})`, 'invalid_request_error', null);
 }
 
 /** Starts a mock provider and resolves once it listens. */

@@ -55,7 +55,7 @@ const AZURE_PROMPT_FILTER =
 export function openAIChat(x: MockExchange, azure: boolean): void {
   const { res, body: b, model, s } = x;
   const prompt = mockPromptTokens(b.messages);
-  const call = openAIToolCall(b);
+  const call = s.tool_calls ? openAIToolCall(b) : null;
   if (x.stream) return openAIChatStream(x, azure, prompt, call);
   const completion = call ? mockToolCallTokens(call.arguments) : s.words;
   const usage = s.omit_usage ? '' : `,"usage":${usageJson(prompt, completion, s.cached_tokens)}`;
@@ -120,7 +120,9 @@ function openAIChatStream(
     content = [];
     for (let i = 0; i < s.chunks; i++)
       content.push(
-        head + choice(`{"content":${JSON.stringify((i === 0 ? '' : ' ') + mockWord(i))}}`, null) + tail,
+        head +
+          choice(`{"content":${JSON.stringify((i === 0 ? '' : ' ') + mockWord(i))}}`, null) +
+          tail,
       );
     completion = s.chunks;
   }
@@ -129,7 +131,8 @@ function openAIChatStream(
     ? `data: {"choices":[],"created":0,"id":"","model":"","object":"",${AZURE_PROMPT_FILTER}}\n\n`
     : '';
   let end = head + choice('{}', call ? 'tool_calls' : 'stop') + tail;
-  if (includeUsage) end += `${head}],"usage":${usageJson(prompt, completion, s.cached_tokens)}}\n\n`;
+  if (includeUsage)
+    end += `${head}],"usage":${usageJson(prompt, completion, s.cached_tokens)}}\n\n`;
   end += 'data: [DONE]\n\n';
   const plan: StreamPlan = { head: azureHead + first, content, tail: end, contentType, headers };
   writeStream(req, res, plan, s, x.hooks);
@@ -158,10 +161,18 @@ export function openAICompletions(x: MockExchange): void {
   const includeUsage = !s.omit_usage && isObject(so) && so.include_usage === true;
   const ev = (c: string) => `data: ${head}${c}]${includeUsage ? ',"usage":null' : ''}}\n\n`;
   const content: string[] = [];
-  for (let i = 0; i < s.chunks; i++) content.push(ev(choice((i === 0 ? '' : ' ') + mockWord(i), null)));
+  for (let i = 0; i < s.chunks; i++)
+    content.push(ev(choice((i === 0 ? '' : ' ') + mockWord(i), null)));
   let tail = ev(choice('', 'stop'));
-  if (includeUsage) tail += `data: ${head}],"usage":${usageJson(prompt, s.chunks, s.cached_tokens)}}\n\n`;
-  writeStream(req, res, { head: '', content, tail: tail + 'data: [DONE]\n\n', contentType }, s, x.hooks);
+  if (includeUsage)
+    tail += `data: ${head}],"usage":${usageJson(prompt, s.chunks, s.cached_tokens)}}\n\n`;
+  writeStream(
+    req,
+    res,
+    { head: '', content, tail: tail + 'data: [DONE]\n\n', contentType },
+    s,
+    x.hooks,
+  );
 }
 
 /** `POST /v1/embeddings` (and Azure's deployment route). */

@@ -33,6 +33,11 @@ export interface MockSettings {
   omit_usage: boolean;
   /** prompt tokens reported as read from the provider's prompt cache (at most the prompt) */
   cached_tokens: number;
+  /**
+   * answer a request that offers tools with a call of one of them (see mockToolDecision): false
+   * makes the mock answer with text whatever the tools and tool choice say
+   */
+  tool_calls: boolean;
 }
 
 export type MockSettingName = keyof MockSettings;
@@ -51,6 +56,7 @@ export const BUILT_IN_SETTINGS: Readonly<MockSettings> = {
   wrong_content_type: false,
   omit_usage: false,
   cached_tokens: 0,
+  tool_calls: true,
 };
 
 const LIMITS: Record<MockSettingName, [number, number] | 'bool'> = {
@@ -67,6 +73,7 @@ const LIMITS: Record<MockSettingName, [number, number] | 'bool'> = {
   wrong_content_type: 'bool',
   omit_usage: 'bool',
   cached_tokens: [0, 1_000_000_000],
+  tool_calls: 'bool',
 };
 
 export const SETTING_NAMES = Object.keys(BUILT_IN_SETTINGS) as MockSettingName[];

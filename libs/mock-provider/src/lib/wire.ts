@@ -53,7 +53,8 @@ export function mockPromptTokens(messages: unknown): number {
 
 /** The prompt tokens the mock reports for an Anthropic Messages request. */
 export function mockAnthropicPromptTokens(body: { system?: unknown; messages?: unknown }): number {
-  const system = body.system === undefined || body.system === '' ? 0 : 1 + countWords(textOf(body.system));
+  const system =
+    body.system === undefined || body.system === '' ? 0 : 1 + countWords(textOf(body.system));
   return system + mockPromptTokens(body.messages);
 }
 
@@ -65,7 +66,12 @@ export function mockGeminiPromptTokens(body: {
   const si = body.systemInstruction as { parts?: unknown } | undefined;
   const system = si && typeof si === 'object' ? 1 + countWords(textOf(si.parts)) : 0;
   const contents = Array.isArray(body.contents) ? body.contents : [];
-  return system + mockPromptTokens(contents.map((c: unknown) => ({ content: (c as { parts?: unknown } | null)?.parts })));
+  return (
+    system +
+    mockPromptTokens(
+      contents.map((c: unknown) => ({ content: (c as { parts?: unknown } | null)?.parts })),
+    )
+  );
 }
 
 /** The prompt tokens the mock reports for a legacy completion's `prompt`. */

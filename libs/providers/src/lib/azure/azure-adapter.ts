@@ -26,7 +26,7 @@ export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
  */
 export function azureUrl(
   target: UpstreamTarget,
-  operation: 'chat/completions' | 'embeddings',
+  operation: 'chat/completions' | 'completions' | 'embeddings',
 ): string {
   let base = joinUrl(target.baseUrl, '');
   if (base.endsWith('/openai/v1')) base = base.slice(0, -10);

@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest, ChatMessage, EmbeddingInput } from './types';
+import type { ChatCompletionRequest, ChatMessage, CompletionPrompt, EmbeddingInput } from './types';
 
 /**
  * Token estimates for when a provider reports no usage (or a stream is cut before its usage
@@ -53,6 +53,22 @@ export function estimateCompletionTokens(body: unknown): number {
   for (const choice of choices) {
     const m = (choice as { message?: ChatMessage } | null)?.message;
     if (m) chars += messageChars(m);
+  }
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
+/** Prompt estimate of a legacy text completion (the same counting as embeddings input). */
+export const estimateCompletionPromptTokens = (prompt: CompletionPrompt): number =>
+  estimateEmbeddingInputTokens(prompt);
+
+/** Output estimate of a non-streamed legacy completion body (the choices' text). */
+export function estimateTextCompletionTokens(body: unknown): number {
+  const choices = (body as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices)) return 0;
+  let chars = 0;
+  for (const choice of choices) {
+    const text = (choice as { text?: unknown } | null)?.text;
+    if (typeof text === 'string') chars += text.length;
   }
   return Math.ceil(chars / CHARS_PER_TOKEN);
 }

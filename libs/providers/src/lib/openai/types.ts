@@ -102,6 +102,19 @@ export interface ChatCompletionChunk {
 
 export type EmbeddingInput = string | string[] | number[] | number[][];
 
+/** The prompt of a legacy text completion: text(s) or token array(s). */
+export type CompletionPrompt = string | string[] | number[] | number[][];
+
+/** `POST /v1/completions` (legacy text completions); unknown fields are kept and forwarded. */
+export interface CompletionRequest {
+  model: string;
+  prompt: CompletionPrompt;
+  stream?: boolean | null;
+  stream_options?: StreamOptions | null;
+  max_tokens?: number | null;
+  [key: string]: unknown;
+}
+
 export interface EmbeddingsRequest {
   model: string;
   input: EmbeddingInput;

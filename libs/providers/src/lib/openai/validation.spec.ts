@@ -1,4 +1,8 @@
-import { validateChatCompletionRequest, validateEmbeddingsRequest } from './validation';
+import {
+  validateChatCompletionRequest,
+  validateCompletionRequest,
+  validateEmbeddingsRequest,
+} from './validation';
 
 const chat = (over: Record<string, unknown> = {}) => ({
   model: 'gpt-4o-mini',
@@ -108,6 +112,32 @@ describe('validateEmbeddingsRequest', () => {
     [{ model: 'e', input: 'x', dimensions: -1 }, 'dimensions', 'integer_below_min_value'],
   ])('refuses %j with param %s (%s)', (body, param, code) => {
     const r = validateEmbeddingsRequest(body);
+    expect(r.ok ? null : r.problem).toMatchObject({ param, code });
+  });
+});
+
+describe('validateCompletionRequest', () => {
+  it('accepts a text prompt, prompts and token arrays, keeping unknown fields', () => {
+    for (const prompt of ['Say hi', ['a', 'b'], [1, 2, 3], [[1], [2]]]) {
+      const body = { model: 'instruct', prompt, suffix: '!', custom: 1 };
+      expect(validateCompletionRequest(body)).toEqual({ ok: true, value: body });
+    }
+  });
+
+  it.each([
+    [{ prompt: 'x' }, 'model', 'missing_required_parameter'],
+    [{ model: 'instruct' }, 'prompt', 'missing_required_parameter'],
+    [{ model: 'instruct', prompt: 5 }, 'prompt', 'invalid_type'],
+    [{ model: 'instruct', prompt: ['a', 2] }, 'prompt[1]', 'invalid_type'],
+    [{ model: 'instruct', prompt: 'x', max_tokens: -1 }, 'max_tokens', 'integer_below_min_value'],
+    [{ model: 'instruct', prompt: 'x', logprobs: 9 }, 'logprobs', 'integer_above_max_value'],
+    [
+      { model: 'instruct', prompt: 'x', stream_options: { include_usage: true } },
+      'stream_options',
+      'invalid_value',
+    ],
+  ])('refuses %j with param %s (%s)', (body, param, code) => {
+    const r = validateCompletionRequest(body);
     expect(r.ok ? null : r.problem).toMatchObject({ param, code });
   });
 });

@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest, EmbeddingsRequest } from './types';
+import type { ChatCompletionRequest, CompletionRequest, EmbeddingsRequest } from './types';
 import { CHAT_ROLES } from './types';
 
 /** What is wrong with a request, in the terms of OpenAI's error body (`message`, `param`, `code`). */
@@ -243,25 +243,25 @@ export function validateChatCompletionRequest(body: unknown): Validated<ChatComp
 
 const MAX_EMBEDDING_INPUTS = 2048;
 
-function checkEmbeddingInput(input: unknown) {
-  if (input === undefined || input === null) return missing('input');
+function checkEmbeddingInput(input: unknown, name = 'input') {
+  if (input === undefined || input === null) return missing(name);
   if (typeof input === 'string') {
     return input.length === 0
-      ? fail("Invalid 'input': empty string. Expected a non-empty string.", 'input', 'empty_string')
+      ? fail(`Invalid '${name}': empty string. Expected a non-empty string.`, name, 'empty_string')
       : null;
   }
-  if (!Array.isArray(input)) return wrongType('input', 'a string or an array', input);
+  if (!Array.isArray(input)) return wrongType(name, 'a string or an array', input);
   if (input.length === 0) {
     return fail(
-      "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead.",
-      'input',
+      `Invalid '${name}': empty array. Expected an array with minimum length 1, but got an empty array instead.`,
+      name,
       'empty_array',
     );
   }
   if (input.length > MAX_EMBEDDING_INPUTS) {
     return fail(
-      `Invalid 'input': array too long. Expected an array with maximum length ${MAX_EMBEDDING_INPUTS}, but got an array with length ${input.length} instead.`,
-      'input',
+      `Invalid '${name}': array too long. Expected an array with maximum length ${MAX_EMBEDDING_INPUTS}, but got an array with length ${input.length} instead.`,
+      name,
       'array_above_max_length',
     );
   }
@@ -277,7 +277,7 @@ function checkEmbeddingInput(input: unknown) {
           : 'bad';
   for (let i = 0; i < input.length; i++) {
     const v = input[i];
-    const p = `input[${i}]`;
+    const p = `${name}[${i}]`;
     if (kind === 'string') {
       if (typeof v !== 'string') return wrongType(p, 'a string', v);
       if (v.length === 0)
@@ -321,4 +321,52 @@ export function validateEmbeddingsRequest(body: unknown): Validated<EmbeddingsRe
     optional(int(1, 65536))(body.dimensions, 'dimensions') ?? optional(str)(body.user, 'user');
   if (problem) return problem;
   return { ok: true, value: body as unknown as EmbeddingsRequest };
+}
+
+const COMPLETION_FIELDS: Record<string, FieldCheck> = {
+  stream: optional(bool),
+  stream_options: optional(obj),
+  max_tokens: optional(int(0, Number.MAX_SAFE_INTEGER)),
+  n: optional(int(1, 128)),
+  best_of: optional(int(0, 20)),
+  temperature: optional(decimal(0, 2)),
+  top_p: optional(decimal(0, 1)),
+  presence_penalty: optional(decimal(-2, 2)),
+  frequency_penalty: optional(decimal(-2, 2)),
+  seed: optional(int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)),
+  stop: optional(stop),
+  suffix: optional(str),
+  echo: optional(bool),
+  logprobs: optional(int(0, 5)),
+  logit_bias: optional(obj),
+  user: optional(str),
+};
+
+/** Validates a legacy `POST /v1/completions` body. Unknown fields are allowed and kept. */
+export function validateCompletionRequest(body: unknown): Validated<CompletionRequest> {
+  if (!isObject(body)) return NOT_AN_OBJECT('completion');
+  const modelProblem = checkModel(body);
+  if (modelProblem) return modelProblem;
+  const prompt = body.prompt;
+  if (prompt === undefined || prompt === null) return missing('prompt');
+  const inputProblem = checkEmbeddingInput(prompt, 'prompt');
+  if (inputProblem) return inputProblem;
+  for (const field in COMPLETION_FIELDS) {
+    const v = body[field];
+    if (v === undefined) continue;
+    const problem = COMPLETION_FIELDS[field](v, field);
+    if (problem) return problem;
+  }
+  const so = body.stream_options;
+  if (so !== undefined && so !== null) {
+    if (body.stream !== true)
+      return fail(
+        "Invalid value for 'stream_options': 'stream_options' is only allowed when 'stream' is enabled.",
+        'stream_options',
+        'invalid_value',
+      );
+    const problem = optional(bool)((so as Json).include_usage, 'stream_options.include_usage');
+    if (problem) return problem;
+  }
+  return { ok: true, value: body as unknown as CompletionRequest };
 }
