@@ -16,7 +16,7 @@ import { ChannelTable, type RoutableChannel } from './channel-table';
 
 /**
  * Optional channel settings accounts is adding to the projection; read defensively, as an older
- * projection has none of them. (`apiVersion` matters only to the Azure adapter, not yet plugged in.)
+ * projection has none of them. (`apiVersion` matters only to Azure channels.)
  */
 interface ChannelProjectionExtras {
   extraHeaders?: unknown;
@@ -182,6 +182,8 @@ export class ChannelRegistry implements OnApplicationBootstrap, OnApplicationShu
       origin: url.origin,
       basePath: url.pathname.replace(/\/+$/, ''),
       authorization: `Bearer ${apiKey}`,
+      apiKey,
+      apiVersion: typeof p.apiVersion === 'string' && p.apiVersion ? p.apiVersion : null,
       models: new Set(p.models),
       modelMapping: mapping,
       priority: Number.isFinite(p.priority) ? p.priority : 0,

@@ -209,6 +209,53 @@ describe('ChannelTable', () => {
       expect(sut.select('gpt-4o-mini', ORG, h, [recovering], NOW, Math.random)).toBe(low);
     });
 
+    it('offers a recovering channel for its probe even when a healthy tier-mate sorts first', () => {
+      const healthyMate = channel({ priority: 3 });
+      const recovering = channel({ priority: 3 });
+      const low = channel({ priority: 1 });
+      const sut = new ChannelTable([healthyMate, recovering, low]);
+      const h = health(new Map([[recovering, [ChannelState.Probe, 0] as [ChannelState, number]]]));
+      expect(sut.select('gpt-4o-mini', ORG, h, null, NOW, Math.random)).toEqual(
+        new Deferral(DeferralKind.Probe, recovering, 0),
+      );
+      // the replica that lost the probe routes inside the tier as usual
+      expect(sut.select('gpt-4o-mini', ORG, h, [recovering], NOW, Math.random)).toBe(healthyMate);
+    });
+
+    it('recognises an excluded channel by id, so a reload mid-request cannot bring it back', () => {
+      const a = channel({ priority: 2 });
+      const b = channel({ priority: 1 });
+      const reloaded = new ChannelTable([{ ...a }, { ...b }]);
+      expect(reloaded.select('gpt-4o-mini', ORG, healthy, [a], NOW, Math.random)).toMatchObject({
+        id: b.id,
+      });
+    });
+
+    it('keeps the weights among the channels left when some are excluded or unhealthy (chi-square, seeded)', () => {
+      const tried = channel({ weight: 50 });
+      const open = channel({ weight: 50 });
+      const left = [1, 3, 6].map((weight) => channel({ weight }));
+      const sut = new ChannelTable([tried, ...left.slice(0, 1), open, ...left.slice(1)]);
+      const h = health(
+        new Map([[open, [ChannelState.Open, NOW + 1000] as [ChannelState, number]]]),
+      );
+      const random = seededRandom(424242);
+      const n = 20_000;
+      const counts = new Map<RoutableChannel, number>();
+      for (let i = 0; i < n; i++) {
+        const c = sut.select('gpt-4o-mini', ORG, h, [tried], NOW, random) as RoutableChannel;
+        counts.set(c, (counts.get(c) ?? 0) + 1);
+      }
+      expect([...counts.keys()].sort((x, y) => x.weight - y.weight)).toEqual(left);
+      let chi2 = 0;
+      for (const c of left) {
+        const expected = (n * c.weight) / 10;
+        chi2 += ((counts.get(c) ?? 0) - expected) ** 2 / expected;
+      }
+      // 2 degrees of freedom: 13.82 is the 0.1% critical value
+      expect(chi2).toBeLessThan(13.82);
+    });
+
     it('says what is left when nothing is healthy: the earliest cooling channel, else open, else disabled', () => {
       const c1 = channel();
       const c2 = channel();

@@ -15,6 +15,10 @@ export interface RoutableChannel {
   basePath: string;
   /** `Bearer <provider credential>` */
   authorization: string;
+  /** the provider credential itself (Azure, Anthropic and Gemini send it in their own header) */
+  apiKey?: string;
+  /** Azure OpenAI `api-version`; null or absent for the adapter's default */
+  apiVersion?: string | null;
   models: ReadonlySet<string>;
   modelMapping: Readonly<Record<string, string>>;
   priority: number;
@@ -36,6 +40,12 @@ export interface Audience {
   group: string;
   organisationId: string;
 }
+
+/** by id: a channel reload during a request builds new objects for the channels already tried */
+const isExcluded = (excluded: readonly RoutableChannel[], c: RoutableChannel): boolean => {
+  for (const x of excluded) if (x.id === c.id) return true;
+  return false;
+};
 
 const reaches = (c: RoutableChannel, a: Audience): boolean =>
   c.groups.has(a.group) && (c.organisationId === null || c.organisationId === a.organisationId);
@@ -102,7 +112,7 @@ export class ChannelTable {
     for (const c of list) {
       if (!reaches(c, audience)) continue;
       reachable = true;
-      if (excluded !== null && excluded.includes(c)) continue;
+      if (excluded !== null && isExcluded(excluded, c)) continue;
       if (first !== null && c.priority !== tier) break;
       switch (health.state(c, now)) {
         case ChannelState.Ok:
@@ -114,9 +124,9 @@ export class ChannelTable {
           total += c.weight;
           break;
         case ChannelState.Probe:
-          // a recovering channel above every healthy one gets its one probe
-          if (first === null) return new Deferral(DeferralKind.Probe, c, 0);
-          break;
+          // a recovering channel in (or above) the tier in use gets its one probe, wherever it
+          // sorts: otherwise a healthy tier-mate listed first would keep its circuit open for good
+          return new Deferral(DeferralKind.Probe, c, 0);
         case ChannelState.Cooling: {
           const u = health.coolUntil(c);
           if (u < coolUntil) {
@@ -145,7 +155,7 @@ export class ChannelTable {
     for (const c of list) {
       if (c.priority > tier || !reaches(c, audience)) continue;
       if (c.priority !== tier) break;
-      if (excluded !== null && excluded.includes(c)) continue;
+      if (excluded !== null && isExcluded(excluded, c)) continue;
       if (health.state(c, now) !== ChannelState.Ok) continue;
       r -= total > 0 ? c.weight : 1;
       if (r < 0) return c;
