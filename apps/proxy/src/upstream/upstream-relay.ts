@@ -1,5 +1,5 @@
 import { UsageOutcome } from '@tollgate/contracts';
-import type { TokenUsage } from '@tollgate/providers';
+import type { ProviderError, TokenUsage } from '@tollgate/providers';
 import type { Dispatcher } from 'undici';
 import type { Interruptible } from '../lifecycle/drain';
 import type { RoutableChannel } from '../routing/channel-table';
@@ -52,6 +52,7 @@ const CONNECT = failure('connect');
 const TIMEOUT = failure('timeout');
 const SERVER = failure('server');
 export const MALFORMED = failure('malformed');
+const REJECTED = failure('rejected');
 
 /** the longest Retry-After honoured */
 const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -183,6 +184,64 @@ export function upstreamStatusError(
   );
 }
 
+function retryAfterOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  return firstHeader(headers['retry-after']);
+}
+
+/**
+ * A provider failure read by an adapter (any wire format): the client's error and what it means
+ * for routing, with the same rules as upstreamStatusError/statusFailure for OpenAI answers.
+ */
+export function providerFailure(
+  pe: ProviderError,
+  headers: Record<string, string | string[] | undefined>,
+): { e: ProxyError; f: AttemptFailure } {
+  const err = pe.body.error;
+  const code = typeof err.code === 'string' ? err.code : null;
+  const upstream = pe.upstreamStatus;
+  if (pe.credentialsRejected)
+    return {
+      e: new ProxyError(
+        ProxyErrorCode.UpstreamFailed,
+        `The provider refused this channel's credentials (HTTP ${upstream}).`,
+        null,
+        'upstream_auth_failed',
+      ),
+      f: { kind: 'credentials', status: upstream, retryAfterMs: null },
+    };
+  if (code === 'upstream_malformed_response')
+    return {
+      e: new ProxyError(ProxyErrorCode.UpstreamFailed, err.message, null, code),
+      f: MALFORMED,
+    };
+  if (pe.status === 429) {
+    const ra = retryAfterOf(headers);
+    return {
+      e: new ProxyError(
+        ProxyErrorCode.UpstreamRejected,
+        err.message,
+        err.param,
+        code,
+        429,
+        ra ? { 'retry-after': ra } : null,
+      ),
+      f: { kind: 'rate_limited', status: upstream, retryAfterMs: parseRetryAfter(ra) },
+    };
+  }
+  if (pe.status >= 400 && pe.status < 500 && !pe.retryable)
+    return {
+      e: new ProxyError(ProxyErrorCode.UpstreamRejected, err.message, err.param, code, pe.status),
+      f: { kind: 'rejected', status: upstream, retryAfterMs: null },
+    };
+  return {
+    e: new ProxyError(
+      ProxyErrorCode.UpstreamFailed,
+      `The provider answered HTTP ${upstream}${err.message ? `: ${err.message}` : ''}.`,
+    ),
+    f: { kind: 'server', status: upstream, retryAfterMs: null },
+  };
+}
+
 /**
  * One call to a provider on behalf of an Exchange, as an undici dispatch handler (no web streams,
  * no intermediate Readable). Owns the first-byte and total timers, aborts the provider call when
@@ -211,13 +270,17 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
   /** Ends a response whose headers are already out after a failure (streams write an error event). */
   protected abstract endAfterFailure(e: ProxyError): void;
 
-  /** One attempt on `channel`; `observer` hears how it ended (and may take a failure over). */
+  /**
+   * One attempt on `channel`; `observer` hears how it ended (and may take a failure over). `path`
+   * follows the channel's base path, or with `fromOrigin` is the whole path (an adapter's URL).
+   */
   start(
     channel: RoutableChannel,
     path: string,
     body: string | Buffer,
     headers: Record<string, string>,
     observer: AttemptObserver | null = null,
+    fromOrigin = false,
   ): void {
     this.channel = channel;
     this.observer = observer;
@@ -231,10 +294,24 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
       Math.min(channel.firstByteTimeoutMs, channel.totalTimeoutMs),
     );
     try {
-      channel.pool.dispatch({ method: 'POST', path: channel.basePath + path, headers, body }, this);
+      channel.pool.dispatch(
+        { method: 'POST', path: fromOrigin ? path : channel.basePath + path, headers, body },
+        this,
+      );
     } catch (err) {
       this.onResponseError(null, err as Error);
     }
+  }
+
+  /**
+   * Ends an attempt that cannot be sent to `channel` at all (the request has no form in the
+   * channel's wire format): answered as the request's own fault, without trying another channel.
+   */
+  refuse(channel: RoutableChannel, e: ProxyError, observer: AttemptObserver | null): void {
+    this.channel = channel;
+    this.observer = observer;
+    this.ex.channel = channel;
+    this.fail(e, REJECTED);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

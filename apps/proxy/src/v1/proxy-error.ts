@@ -1,4 +1,5 @@
 import type { OpenAIErrorBody } from '@tollgate/contracts';
+import { type AnthropicErrorBody, anthropicErrorFromOpenAI } from '@tollgate/providers';
 
 /** Why the proxy refused or failed a request. Mapped to the OpenAI error body in one place below. */
 export enum ProxyErrorCode {
@@ -185,4 +186,36 @@ export const errors = {
 export function serializeOpenAIError(e: ProxyError): { status: number; json: string } {
   const r = toOpenAIError(e);
   return { status: r.status, json: JSON.stringify(r.body) };
+}
+
+/** The error body a client gets: the surface it called decides (`/v1/messages` is Anthropic's). */
+export type ErrorFormat = 'openai' | 'anthropic';
+
+export interface AnthropicErrorResponse {
+  status: number;
+  body: AnthropicErrorBody;
+}
+
+/**
+ * A ProxyError in Anthropic's body (`{"type":"error","error":{"type","message"}}`), with the same
+ * status as the OpenAI mapping; the error type follows the status as Anthropic's API does.
+ */
+export function toAnthropicError(e: ProxyError): AnthropicErrorResponse {
+  const r = toOpenAIError(e);
+  return anthropicErrorFromOpenAI(r.status, r.body);
+}
+
+/** Status and serialised body of an error in a client's format. */
+export function serializeError(
+  e: ProxyError,
+  format: ErrorFormat,
+): { status: number; json: string } {
+  switch (format) {
+    case 'openai':
+      return serializeOpenAIError(e);
+    case 'anthropic': {
+      const r = toAnthropicError(e);
+      return { status: r.status, json: JSON.stringify(r.body) };
+    }
+  }
 }

@@ -3,21 +3,25 @@ import { ProxyEndpoint } from '@tollgate/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { ChatCompletionsHandler } from './chat-completions.handler';
+import { CompletionsHandler } from './completions.handler';
 import { EmbeddingsHandler } from './embeddings.handler';
+import { adoptAnthropicKey, MessagesHandler } from './messages.handler';
 import { ModelsHandler } from './models.handler';
-import { errors, ProxyError, ProxyErrorCode, toOpenAIError } from './proxy-error';
+import { errors, ProxyError, ProxyErrorCode, serializeError } from './proxy-error';
 import { RequestPipeline } from './request-pipeline';
 
 const ENDPOINT_BY_PATH: Record<string, ProxyEndpoint> = {
   '/v1/chat/completions': ProxyEndpoint.ChatCompletions,
   '/v1/embeddings': ProxyEndpoint.Embeddings,
+  '/v1/completions': ProxyEndpoint.Completions,
+  '/v1/messages': ProxyEndpoint.Messages,
 };
 
 /**
  * The /v1 surface, registered straight on Fastify (not through Nest's router) to keep the per-request
  * path short; the handlers are Nest providers, so dependency injection is unchanged. The scope
  * reads bodies as raw buffers (parsed by the handler, after authentication) and answers its own
- * framework errors and unknown URLs in OpenAI's error format.
+ * framework errors and unknown URLs in OpenAI's error format (Anthropic's for `/v1/messages`).
  */
 @Injectable()
 export class V1Routes {
@@ -25,6 +29,8 @@ export class V1Routes {
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
     private readonly chat: ChatCompletionsHandler,
     private readonly embeddings: EmbeddingsHandler,
+    private readonly completions: CompletionsHandler,
+    private readonly messages: MessagesHandler,
     private readonly models: ModelsHandler,
     private readonly pipeline: RequestPipeline,
   ) {}
@@ -41,11 +47,17 @@ export class V1Routes {
     );
     scope.setNotFoundHandler((request, reply) => {
       const path = (request.raw.url ?? '').split('?')[0];
-      const { status, body } = toOpenAIError(errors.unknownRoute(request.method, path));
-      void reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
+      // under the Anthropic surface (e.g. `/v1/messages/count_tokens`) in Anthropic's format
+      const { status, json } = serializeError(
+        errors.unknownRoute(request.method, path),
+        path.startsWith('/v1/messages') ? 'anthropic' : 'openai',
+      );
+      void reply.code(status).header('content-type', 'application/json').send(json);
     });
     scope.post('/chat/completions', (request, reply) => this.chat.handle(request, reply));
     scope.post('/embeddings', (request, reply) => this.embeddings.handle(request, reply));
+    scope.post('/completions', (request, reply) => this.completions.handle(request, reply));
+    scope.post('/messages', (request, reply) => this.messages.handle(request, reply));
     scope.get('/models', (request, reply) => this.models.list(request, reply));
     scope.get<{ Params: { '*': string } }>('/models/*', (request, reply) =>
       this.models.retrieve(request, reply),
@@ -68,6 +80,10 @@ export class V1Routes {
           : errors.internal();
     const endpoint = ENDPOINT_BY_PATH[(request.raw.url ?? '').split('?')[0]];
     const ex = this.pipeline.begin(request, reply, endpoint ?? ProxyEndpoint.ChatCompletions);
+    if (endpoint === ProxyEndpoint.Messages) {
+      ex.errorFormat = 'anthropic';
+      adoptAnthropicKey(request);
+    }
     if (endpoint !== undefined) {
       // meter the refusal when the caller's key is known
       try {
