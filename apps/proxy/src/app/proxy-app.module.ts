@@ -1,5 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AdmissionService } from '../admission/admission.service';
+import { PriceBook } from '../admission/price-book';
 import { KeyAuthService } from '../auth/key-auth.service';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { HealthController } from '../health/health.controller';
@@ -10,7 +12,9 @@ import { ChannelRegistry } from '../routing/channel-registry';
 import { UpstreamPools } from '../upstream/upstream-pools';
 import { UsageEmitter } from '../usage/usage-emitter';
 import { ChatCompletionsHandler } from '../v1/chat-completions.handler';
+import { CompletionsHandler } from '../v1/completions.handler';
 import { EmbeddingsHandler } from '../v1/embeddings.handler';
+import { MessagesHandler } from '../v1/messages.handler';
 import { ModelsHandler } from '../v1/models.handler';
 import { RequestPipeline } from '../v1/request-pipeline';
 import { V1Routes } from '../v1/v1-routes';
@@ -36,8 +40,12 @@ class AuthModule {}
 @Module({ providers: [UpstreamPools, ChannelRegistry], exports: [ChannelRegistry] })
 class RoutingModule {}
 
-/** Follows projection changes into the key cache and the channel table. */
-@Module({ imports: [AuthModule, RoutingModule], providers: [ProjectionListener] })
+/** Budgets and rate limits (the admission store) and the price book that prices reservations. */
+@Module({ providers: [PriceBook, AdmissionService], exports: [PriceBook, AdmissionService] })
+class AdmissionModule {}
+
+/** Follows projection changes into the key cache, the channel table and the price book. */
+@Module({ imports: [AuthModule, RoutingModule, AdmissionModule], providers: [ProjectionListener] })
 class ProjectionsModule {}
 
 /** Usage events onto the BullMQ queue. */
@@ -46,8 +54,16 @@ class UsageModule {}
 
 /** The OpenAI-compatible /v1 surface. */
 @Module({
-  imports: [AuthModule, RoutingModule, UsageModule],
-  providers: [RequestPipeline, ChatCompletionsHandler, EmbeddingsHandler, ModelsHandler, V1Routes],
+  imports: [AuthModule, RoutingModule, UsageModule, AdmissionModule],
+  providers: [
+    RequestPipeline,
+    ChatCompletionsHandler,
+    CompletionsHandler,
+    EmbeddingsHandler,
+    MessagesHandler,
+    ModelsHandler,
+    V1Routes,
+  ],
   exports: [V1Routes],
 })
 export class V1Module {}

@@ -15,7 +15,23 @@ describe('loadProxyConfig', () => {
       TOLLGATE_QUEUE_PREFIX: '{tollgate}',
       MAX_BODY_BYTES: 10 * 1024 * 1024,
       FORWARD_HEADER_PREFIXES: 'x-mock-',
+      ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS: 4096,
+      ADMISSION_RESERVATION_TTL_MS: 900_000,
+      ADMISSION_SWEEP_INTERVAL_MS: 15_000,
     });
+  });
+
+  it('refuses admission settings that would break reservations', () => {
+    const env = { TOLLGATE_ENCRYPTION_KEY: KEY };
+    expect(() => loadProxyConfig({ ...env, ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS: '0' })).toThrow(
+      /ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS/,
+    );
+    expect(() => loadProxyConfig({ ...env, ADMISSION_RESERVATION_TTL_MS: '10' })).toThrow(
+      /ADMISSION_RESERVATION_TTL_MS/,
+    );
+    expect(() => loadProxyConfig({ ...env, ADMISSION_SWEEP_INTERVAL_MS: 'often' })).toThrow(
+      /ADMISSION_SWEEP_INTERVAL_MS/,
+    );
   });
 
   it('converts numbers from the environment', () => {

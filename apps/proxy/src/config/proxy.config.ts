@@ -82,6 +82,16 @@ export class ProxyConfig {
   /** how long an open circuit stays open before one probe request is let through */
   @IsInt() @Min(100) BREAKER_COOLDOWN_MS: number = 30_000;
 
+  /** output tokens reserved for a request that sets no `max_tokens` (times its `n`) */
+  @IsInt() @Min(1) @Max(10_000_000) ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS: number = 4096;
+  /**
+   * how long a reservation is held before the sweeper may release it (a replica died before
+   * settling); longer than the slowest request (first-byte timeouts of retries plus a whole stream)
+   */
+  @IsInt() @Min(1000) @Max(7 * 24 * 3_600_000) ADMISSION_RESERVATION_TTL_MS: number = 900_000;
+  /** how often each replica releases expired reservations */
+  @IsInt() @Min(100) ADMISSION_SWEEP_INTERVAL_MS: number = 15_000;
+
   /** on shutdown, how long open requests and streams may finish before they are cut */
   @IsInt() @Min(0) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type ProjectionChange, projectionKeys } from '@tollgate/contracts';
 import type Redis from 'ioredis';
+import { PriceBook } from '../admission/price-book';
 import { KeyAuthService } from '../auth/key-auth.service';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { ChannelRegistry } from '../routing/channel-registry';
@@ -24,6 +25,7 @@ export class ProjectionListener implements OnApplicationBootstrap {
     private readonly redis: RedisClients,
     private readonly keys: KeyAuthService,
     private readonly channels: ChannelRegistry,
+    private readonly prices: PriceBook,
   ) {
     this.channel = projectionKeys.changes(config.TOLLGATE_REDIS_PREFIX);
   }
@@ -59,7 +61,7 @@ export class ProjectionListener implements OnApplicationBootstrap {
     await sub.subscribe(this.channel);
     this.keys.cache.clear();
     this.keys.cache.setLive(true);
-    await this.channels.reload();
+    await Promise.all([this.channels.reload(), this.prices.reload()]);
   }
 
   onMessage(message: string): void {
@@ -80,10 +82,13 @@ export class ProjectionListener implements OnApplicationBootstrap {
       case 'all':
         this.keys.cache.clear();
         this.reloadChannels();
+        this.reloadPrices();
         return;
       case 'prices':
+        this.reloadPrices();
+        return;
       case 'limits':
-        // the proxy caches neither prices nor limits: nothing to drop
+        // the admission script reads the limits itself on every request: nothing cached to drop
         return;
       default:
         this.logger.warn({
@@ -91,6 +96,12 @@ export class ProjectionListener implements OnApplicationBootstrap {
           kind: (change as { kind?: unknown }).kind,
         });
     }
+  }
+
+  private reloadPrices(): void {
+    this.prices.reload().catch((err: unknown) => {
+      this.logger.warn({ msg: `reloading prices failed: ${String(err)}` });
+    });
   }
 
   private reloadChannels(): void {

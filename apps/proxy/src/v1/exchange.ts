@@ -6,7 +6,7 @@ import type { ResolvedKey } from '../auth/key-cache';
 import type { DrainService } from '../lifecycle/drain';
 import type { RoutableChannel } from '../routing/channel-table';
 import type { UsageEmitter } from '../usage/usage-emitter';
-import { type ProxyError, toOpenAIError } from './proxy-error';
+import { type ErrorFormat, type ProxyError, serializeError, toOpenAIError } from './proxy-error';
 
 /** the `model` of a usage event when the request named none */
 export const UNKNOWN_MODEL = 'unknown';
@@ -35,6 +35,14 @@ export class Exchange {
   stream = false;
   attempts = 0;
   ttftMs: number | null = null;
+  /** the body errors are answered in: the called surface's own (set by the handler) */
+  errorFormat: ErrorFormat = 'openai';
+  /** the `x-ratelimit-*` headers of a limited key, added to whatever this exchange answers */
+  rateLimitHeaders: Record<string, string> | null = null;
+  /** nano-USD reserved at admission (the usage event's `reservedCostNanoUsd`) */
+  reservedCostNano = 0n;
+  /** settles (or releases) the admission reservation with the recorded usage; called once */
+  settleAdmission: ((usage: TokenUsage | null) => void) | null = null;
   private recorded = false;
 
   constructor(
@@ -58,6 +66,7 @@ export class Exchange {
 
   writeHead(status: number, headers: OutgoingHttpHeaders): void {
     if (this.deps.drain.isDraining) this.res.shouldKeepAlive = false;
+    if (this.rateLimitHeaders) Object.assign(headers, this.rateLimitHeaders);
     headers['x-request-id'] = this.requestId;
     this.res.writeHead(status, headers);
   }
@@ -73,10 +82,10 @@ export class Exchange {
     this.res.end(payload);
   }
 
-  /** Answers with an OpenAI error body; returns the status sent. */
+  /** Answers with an error body in `errorFormat`; returns the status sent. */
   sendError(e: ProxyError): number {
-    const { status, body } = toOpenAIError(e);
-    this.sendJson(status, JSON.stringify(body), e.headers);
+    const { status, json } = serializeError(e, this.errorFormat);
+    this.sendJson(status, json, e.headers);
     return status;
   }
 
@@ -131,8 +140,13 @@ export class Exchange {
       latencyMs: this.elapsedMs(),
       ttftMs: this.ttftMs,
       attempts: this.attempts,
-      reservedCostNanoUsd: '0',
+      reservedCostNanoUsd: this.reservedCostNano.toString(),
     };
     this.deps.usage.emit(event);
+    const settle = this.settleAdmission;
+    if (settle) {
+      this.settleAdmission = null;
+      settle(usage);
+    }
   }
 }

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ProxyEndpoint, UsageOutcome } from '@tollgate/contracts';
 import type { Validated } from '@tollgate/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AdmissionService } from '../admission/admission.service';
+import { estimateRequest } from '../admission/request-estimate';
 import { KeyAuthService } from '../auth/key-auth.service';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { DrainService } from '../lifecycle/drain';
@@ -23,7 +25,8 @@ export interface Admitted<T> {
 
 /**
  * The steps every metered /v1 request goes through before its provider call: key, JSON body,
- * validation, model allowlist, first channel choice. A refusal is answered (and metered) here.
+ * validation, model allowlist, first channel choice, admission (budgets and rate limits). A
+ * refusal is answered (and metered) here.
  */
 @Injectable()
 export class RequestPipeline {
@@ -38,6 +41,7 @@ export class RequestPipeline {
     readonly channels: ChannelRegistry,
     usage: UsageEmitter,
     drain: DrainService,
+    readonly admission: AdmissionService,
   ) {
     this.relayDeps = { usage, drain };
     this.router = new Router(config, channels, drain);
@@ -87,6 +91,8 @@ export class RequestPipeline {
       ex.reject(call);
       return null;
     }
+    const estimate = estimateRequest(ex.endpoint, checked.value, this.admission.maxOutputCap);
+    if (!(await this.admission.admit(ex, auth.key, estimate))) return null;
     return { body: checked.value, raw: raw as Buffer, call };
   }
 

@@ -1,0 +1,262 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { type OpenAIErrorBody, UsageOutcome } from '@tollgate/contracts';
+import { computeCostNano, type TokenPrice } from '@tollgate/pricing';
+import { anthropicErrorFromOpenAI, type TokenUsage } from '@tollgate/providers';
+import {
+  AdmissionStore,
+  type AdmitResult,
+  describeRejection,
+  DuplicateReservationError,
+  MAX_ADMISSION_NANO,
+  MAX_ADMISSION_TOKENS,
+  rateLimitHeaders,
+  type Reservation,
+} from '@tollgate/server-admission';
+import type { ResolvedKey } from '../auth/key-cache';
+import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
+import { RedisClients } from '../projections/redis-clients';
+import type { Exchange } from '../v1/exchange';
+import { ProxyError, ProxyErrorCode } from '../v1/proxy-error';
+import { PriceBook } from './price-book';
+import type { RequestEstimate } from './request-estimate';
+
+/** Settlement attempts after the first: a settle is idempotent, so retrying is safe. */
+const SETTLE_RETRY_DELAYS_MS = [200, 1_000, 5_000];
+const LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The largest reservation or settlement: what the usage event and the ledger's bigint column hold
+ * (a huge `max_tokens` on an expensive model would otherwise overflow them); far above any budget.
+ */
+export const MAX_RESERVATION_NANO =
+  MAX_ADMISSION_NANO < 2n ** 63n - 1n ? MAX_ADMISSION_NANO : 2n ** 63n - 1n;
+const clampNano = (v: bigint): bigint => (v > MAX_RESERVATION_NANO ? MAX_RESERVATION_NANO : v);
+const clampTokens = (v: number): number => Math.min(v, MAX_ADMISSION_TOKENS);
+
+/** What a caller sees while the admission store cannot be reached and the key fails closed. */
+export function admissionUnavailable(): ProxyError {
+  return new ProxyError(
+    ProxyErrorCode.ServiceUnavailable,
+    "The proxy cannot check this API key's budgets and rate limits right now (its limit store is unreachable), so the request was not sent. Please retry shortly.",
+    null,
+    null,
+    0,
+    { 'retry-after': '1' },
+  );
+}
+
+/** The 429 body in the format of the surface called (Anthropic's for `/v1/messages`). */
+function rejectionJson(ex: Exchange, status: number, body: OpenAIErrorBody): string {
+  switch (ex.errorFormat) {
+    case 'openai':
+      return JSON.stringify(body);
+    case 'anthropic':
+      return JSON.stringify(anthropicErrorFromOpenAI(status, body).body);
+  }
+}
+
+/** Our own mistakes (bad input to the store): a bug to surface as 500, not an outage. */
+function isBug(err: unknown): boolean {
+  return (
+    err instanceof RangeError ||
+    err instanceof TypeError ||
+    err instanceof DuplicateReservationError
+  );
+}
+
+/**
+ * Admission on the hot path: one atomic Redis script per request checks the budgets, balance and
+ * rate limits of key, tenant and organisation and reserves the request's estimated maximum cost
+ * (`AdmissionStore.admit`); the reservation is settled with the actual cost when the request's
+ * usage is recorded, or released when nothing was produced. A sweeper on every replica releases
+ * reservations a crashed replica left behind.
+ */
+@Injectable()
+export class AdmissionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Admission');
+  readonly store: AdmissionStore;
+  private readonly defaultMaxOutputTokens: number;
+  private readonly ttlMs: number;
+  private readonly sweepIntervalMs: number;
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private readonly zones = new Map<string, string>();
+  private lastOutageLog = 0;
+  private lastSettleLog = 0;
+
+  constructor(
+    @Inject(PROXY_CONFIG) config: ProxyConfig,
+    redis: RedisClients,
+    readonly prices: PriceBook,
+  ) {
+    this.defaultMaxOutputTokens = config.ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS;
+    this.ttlMs = config.ADMISSION_RESERVATION_TTL_MS;
+    this.sweepIntervalMs = config.ADMISSION_SWEEP_INTERVAL_MS;
+    this.store = new AdmissionStore(redis.commands, {
+      prefix: config.TOLLGATE_REDIS_PREFIX,
+      reservationTtlMs: config.ADMISSION_RESERVATION_TTL_MS,
+    });
+  }
+
+  get maxOutputCap(): number {
+    return this.defaultMaxOutputTokens;
+  }
+
+  /**
+   * Admits the request or answers it (429 on a limit, 503 when the store is unreachable and the
+   * key fails closed; both metered). On admission the exchange carries the rate-limit headers and
+   * the settlement, which `Exchange.record` runs. Returns whether the request may go upstream.
+   */
+  async admit(ex: Exchange, key: ResolvedKey, estimate: RequestEstimate): Promise<boolean> {
+    const r = key.record;
+    const price = this.prices.get(ex.model);
+    const tokens = clampTokens(estimate.promptTokens + estimate.maxOutputTokens);
+    const costNano = price
+      ? clampNano(
+          computeCostNano(
+            { inputTokens: estimate.promptTokens, outputTokens: estimate.maxOutputTokens },
+            price,
+          ),
+        )
+      : 0n;
+    let result: AdmitResult;
+    try {
+      result = await this.store.admit({
+        reservationId: ex.requestId,
+        orgId: r.organisationId,
+        tenantId: r.tenantId,
+        keyId: r.id,
+        timeZone: this.zone(r.billingTimeZone),
+        estimatedTokens: tokens,
+        estimatedCostNano: costNano,
+        ttlMs: this.ttlMs,
+      });
+    } catch (err) {
+      if (isBug(err)) throw err;
+      this.logOutage(err, r.admissionFailOpen === true);
+      if (r.admissionFailOpen === true) return true;
+      ex.reject(admissionUnavailable());
+      return false;
+    }
+    const headers = rateLimitHeaders(result.rateLimits);
+    if (Object.keys(headers).length > 0) ex.rateLimitHeaders = headers;
+    if (!result.admitted) {
+      const rejection = describeRejection(result);
+      const extra: Record<string, string> | null =
+        rejection.retryAfterSeconds === null
+          ? null
+          : { 'retry-after': String(rejection.retryAfterSeconds) };
+      ex.sendJson(rejection.status, rejectionJson(ex, rejection.status, rejection.body), extra);
+      ex.record(
+        UsageOutcome.Rejected,
+        rejection.status,
+        rejection.body.error.code ?? 'rate_limit_exceeded',
+        null,
+        false,
+      );
+      return false;
+    }
+    const reservation = result.reservation;
+    ex.reservedCostNano = costNano;
+    ex.settleAdmission = (usage) => this.finish(reservation, usage, price);
+    return true;
+  }
+
+  /** Settles with the actual cost (the same price as the reservation), or releases. */
+  private finish(reservation: Reservation, usage: TokenUsage | null, price: TokenPrice | null) {
+    const tokens = usage ? clampTokens(usage.inputTokens + usage.outputTokens) : 0;
+    const run: () => Promise<unknown> =
+      usage === null || tokens === 0
+        ? () => this.store.release(reservation)
+        : () =>
+            this.store.settle(reservation, {
+              costNano: price ? clampNano(computeCostNano(usage, price)) : 0n,
+              tokens,
+            });
+    this.attemptFinish(run, reservation.reservationId, 0);
+  }
+
+  private attemptFinish(run: () => Promise<unknown>, id: string, attempt: number): void {
+    run().catch((err: unknown) => {
+      const delay = SETTLE_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || isBug(err)) {
+        const now = Date.now();
+        if (now - this.lastSettleLog >= LOG_INTERVAL_MS) {
+          this.lastSettleLog = now;
+          this.logger.warn({
+            msg: 'settling an admission reservation failed; the sweeper releases it after its TTL and reconciliation repairs the spend',
+            reservationId: id,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
+        return;
+      }
+      setTimeout(() => this.attemptFinish(run, id, attempt + 1), delay).unref();
+    });
+  }
+
+  /** The key record's time zone when the runtime knows it, else UTC (accounts validates zones). */
+  private zone(tz: string | undefined): string {
+    if (!tz) return 'UTC';
+    let known = this.zones.get(tz);
+    if (known === undefined) {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        known = tz;
+      } catch {
+        this.logger.warn({ msg: 'unknown billing time zone; using UTC', timeZone: tz });
+        known = 'UTC';
+      }
+      if (this.zones.size < 1000) this.zones.set(tz, known);
+    }
+    return known;
+  }
+
+  private logOutage(err: unknown, failOpen: boolean): void {
+    const now = Date.now();
+    if (now - this.lastOutageLog < LOG_INTERVAL_MS) return;
+    this.lastOutageLog = now;
+    this.logger.warn({
+      msg: `admission store unreachable: ${failOpen ? 'admitting fail-open keys unchecked' : 'refusing with 503'}`,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+
+  // ---- sweeper ------------------------------------------------------------------------------
+
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => {
+      this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = null));
+    }, this.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Releases reservations past their TTL (a replica crashed before settling them). */
+  async sweepOnce(): Promise<void> {
+    try {
+      const report = await this.store.sweep();
+      if (report.released > 0)
+        this.logger.log({ msg: 'released expired admission reservations', ...report });
+    } catch (err) {
+      const now = Date.now();
+      if (now - this.lastOutageLog < LOG_INTERVAL_MS) return;
+      this.lastOutageLog = now;
+      this.logger.warn({
+        msg: 'admission sweep failed',
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    await this.sweeping;
+  }
+}
