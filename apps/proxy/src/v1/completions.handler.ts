@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ProxyEndpoint } from '@tollgate/contracts';
-import { type CompletionRequest, validateCompletionRequest } from '@tollgate/providers';
+import { validateCompletionRequest } from '@tollgate/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { protocolFor, type UpstreamCall } from '../upstream/channel-protocol';
 import { RequestPipeline } from './request-pipeline';
 
 /**
@@ -13,23 +12,13 @@ import { RequestPipeline } from './request-pipeline';
 export class CompletionsHandler {
   constructor(private readonly pipeline: RequestPipeline) {}
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const ex = this.pipeline.begin(request, reply, ProxyEndpoint.Completions);
-    try {
-      const admitted = await this.pipeline.admit(ex, request, validateCompletionRequest);
-      if (admitted === null) return;
-      const upstream: UpstreamCall<CompletionRequest> = {
-        ex,
-        deps: this.pipeline.relayDeps,
-        body: admitted.body,
-        raw: admitted.raw,
-        forwarded: this.pipeline.forwardedHeaders(request),
-      };
-      admitted.call.run((channel, observer) =>
-        protocolFor(channel).startCompletions(channel, upstream, observer),
-      );
-    } catch (err) {
-      this.pipeline.crash(ex, err);
-    }
+  handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    return this.pipeline.serve(
+      request,
+      reply,
+      ProxyEndpoint.Completions,
+      validateCompletionRequest,
+      (protocol, channel, call, observer) => protocol.startCompletions(channel, call, observer),
+    );
   }
 }

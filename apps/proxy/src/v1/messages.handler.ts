@@ -7,7 +7,6 @@ import {
   validateChatCompletionRequest,
 } from '@tollgate/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { protocolFor, type UpstreamCall } from '../upstream/channel-protocol';
 import { RequestPipeline } from './request-pipeline';
 
 /**
@@ -40,25 +39,15 @@ export function adoptAnthropicKey(request: FastifyRequest): void {
 export class MessagesHandler {
   constructor(private readonly pipeline: RequestPipeline) {}
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const ex = this.pipeline.begin(request, reply, ProxyEndpoint.Messages);
-    ex.errorFormat = 'anthropic';
-    try {
-      adoptAnthropicKey(request);
-      const admitted = await this.pipeline.admit(ex, request, validateMessagesRequest);
-      if (admitted === null) return;
-      const upstream: UpstreamCall<ChatCompletionRequest> = {
-        ex,
-        deps: this.pipeline.relayDeps,
-        body: admitted.body,
-        raw: admitted.raw,
-        forwarded: this.pipeline.forwardedHeaders(request),
-      };
-      admitted.call.run((channel, observer) =>
-        protocolFor(channel).startChat(channel, upstream, observer),
-      );
-    } catch (err) {
-      this.pipeline.crash(ex, err);
-    }
+  handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    adoptAnthropicKey(request);
+    return this.pipeline.serve(
+      request,
+      reply,
+      ProxyEndpoint.Messages,
+      validateMessagesRequest,
+      (protocol, channel, call, observer) => protocol.startChat(channel, call, observer),
+      'anthropic',
+    );
   }
 }

@@ -10,10 +10,20 @@ import { DrainService } from '../lifecycle/drain';
 import { ChannelRegistry } from '../routing/channel-registry';
 import type { RoutedCall } from '../routing/routed-call';
 import { Router } from '../routing/router';
-import type { RelayDeps } from '../upstream/upstream-relay';
+import type { RoutableChannel } from '../routing/channel-table';
+import { type ChannelProtocol, protocolFor, type UpstreamCall } from '../upstream/channel-protocol';
+import type { AttemptObserver, RelayDeps } from '../upstream/upstream-relay';
 import { UsageEmitter } from '../usage/usage-emitter';
 import { Exchange } from './exchange';
-import { errors, ProxyError, ProxyErrorCode } from './proxy-error';
+import { type ErrorFormat, errors, ProxyError, ProxyErrorCode } from './proxy-error';
+
+/** Starts one attempt's provider call for an endpoint (e.g. `protocol.startChat`). */
+export type StartAttempt<T> = (
+  protocol: ChannelProtocol,
+  channel: RoutableChannel,
+  call: UpstreamCall<T>,
+  observer: AttemptObserver,
+) => void;
 
 export interface Admitted<T> {
   body: T;
@@ -48,6 +58,38 @@ export class RequestPipeline {
     this.forwardPrefixes = config.FORWARD_HEADER_PREFIXES.split(',')
       .map((p) => p.trim().toLowerCase())
       .filter((p) => p.length > 0);
+  }
+
+  /**
+   * The whole of a metered /v1 request: takes the response over, admits the request, then runs
+   * its attempts, each starting the provider call `start` picks on that attempt's channel.
+   */
+  async serve<T extends { model: string; stream?: boolean | null }>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    endpoint: ProxyEndpoint,
+    validate: (body: unknown) => Validated<T>,
+    start: StartAttempt<T>,
+    errorFormat: ErrorFormat = 'openai',
+  ): Promise<void> {
+    const ex = this.begin(request, reply, endpoint);
+    ex.errorFormat = errorFormat;
+    try {
+      const admitted = await this.admit(ex, request, validate);
+      if (admitted === null) return;
+      const upstream: UpstreamCall<T> = {
+        ex,
+        deps: this.relayDeps,
+        body: admitted.body,
+        raw: admitted.raw,
+        forwarded: this.forwardedHeaders(request),
+      };
+      admitted.call.run((channel, observer) =>
+        start(protocolFor(channel), channel, upstream, observer),
+      );
+    } catch (err) {
+      this.crash(ex, err);
+    }
   }
 
   /** Takes the response over from Fastify (the relays write to it directly). */
