@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { type ChannelHealthEvent, channelHealthKeys } from '@tollgate/contracts';
 import type Redis from 'ioredis';
 import type { ProxyConfig } from '../config/proxy.config';
 import type { RedisClients } from '../projections/redis-clients';
@@ -43,12 +44,7 @@ interface Shared {
 }
 
 /** the published and persisted notice that a channel's credentials were refused (accounts persists it) */
-export interface ChannelEvent {
-  channelId: string;
-  reason: 'credentials_rejected';
-  status: number;
-  at: string;
-}
+export type ChannelEvent = ChannelHealthEvent;
 
 /** the hash's life beyond the cool-down: long enough that an idle open circuit is not forgotten soon */
 const STATE_TTL_EXTRA_MS = 3_600_000;
@@ -56,12 +52,12 @@ const STATE_TTL_EXTRA_MS = 3_600_000;
 export const routingKeys = {
   breaker: (prefix: string, channelId: string) => `${prefix}breaker:{${channelId}}`,
   failures: (prefix: string, channelId: string) => `${prefix}breaker:{${channelId}}:fails`,
-  /** hash channel id → JSON {credential, status, at}: channels whose credentials were refused */
-  rejected: (prefix: string) => `${prefix}channels:rejected`,
+  /** hash channel id → JSON {credential, status, at}: channels whose credentials were refused (accounts reads it) */
+  rejected: channelHealthKeys.rejected,
   /** pub/sub: breaker and cool-down changes, the whole new state as JSON */
   routingEvents: (prefix: string) => `${prefix}routing-events`,
   /** pub/sub: `ChannelEvent` JSON, read by accounts too */
-  channelEvents: (prefix: string) => `${prefix}channel-events`,
+  channelEvents: channelHealthKeys.channelEvents,
 };
 
 function toShared(raw: unknown): Shared | null {
