@@ -39,6 +39,8 @@ export interface RoutableChannel {
 export interface Audience {
   group: string;
   organisationId: string;
+  /** the API the request needs, when not every channel has it (embeddings, text completions) */
+  offers?: (c: RoutableChannel) => boolean;
 }
 
 /** by id: a channel reload during a request builds new objects for the channels already tried */
@@ -48,7 +50,9 @@ const isExcluded = (excluded: readonly RoutableChannel[], c: RoutableChannel): b
 };
 
 const reaches = (c: RoutableChannel, a: Audience): boolean =>
-  c.groups.has(a.group) && (c.organisationId === null || c.organisationId === a.organisationId);
+  c.groups.has(a.group) &&
+  (c.organisationId === null || c.organisationId === a.organisationId) &&
+  (a.offers === undefined || a.offers(c));
 
 /**
  * The enabled channels indexed by public model name, each list in descending priority. A

@@ -1,6 +1,8 @@
+import { ProxyEndpoint } from '@tollgate/contracts';
 import type { ResolvedKey } from '../auth/key-cache';
 import type { ProxyConfig } from '../config/proxy.config';
 import type { DrainService } from '../lifecycle/drain';
+import { channelOffers } from '../upstream/channel-protocol';
 import type { AttemptFailure } from '../upstream/upstream-relay';
 import type { Exchange } from '../v1/exchange';
 import { errors, type ProxyError } from '../v1/proxy-error';
@@ -39,8 +41,18 @@ export class Router {
       group: key.record.tenantGroup,
       organisationId: key.record.organisationId,
     };
+    const endpoint = ex.endpoint;
+    if (endpoint === ProxyEndpoint.Embeddings || endpoint === ProxyEndpoint.Completions)
+      audience.offers = (c) => channelOffers(c, endpoint);
     const first = this.select(model, audience, null);
-    if (first === null) return errors.modelNotFound(model);
+    if (first === null) {
+      // served, but by no channel with this endpoint's API: say so rather than "no such model"
+      if (audience.offers !== undefined) {
+        const other = this.registry.table.pick(model, { ...audience, offers: undefined });
+        if (other !== null) return errors.endpointUnsupported(model, endpoint, other.type);
+      }
+      return errors.modelNotFound(model);
+    }
     return new RoutedCall(this, ex, model, audience, key.record.allowFallback !== false, first);
   }
 

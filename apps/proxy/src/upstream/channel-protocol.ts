@@ -16,6 +16,7 @@ import {
   type UpstreamTarget,
   upstreamModelName,
 } from '@tollgate/providers';
+import { ProxyEndpoint } from '@tollgate/contracts';
 import type { RoutableChannel } from '../routing/channel-table';
 import type { Exchange } from '../v1/exchange';
 import { ProxyError, ProxyErrorCode } from '../v1/proxy-error';
@@ -320,6 +321,25 @@ const protocol: ChannelProtocol = {
     }
   },
 };
+
+/**
+ * Whether a channel has the API an endpoint needs (every type has chat; embeddings need an adapter
+ * that builds them; text completions exist on OpenAI-compatible and Azure channels only). Routing
+ * leaves the others out, so a model served by several types goes to one that can answer.
+ */
+export function channelOffers(channel: RoutableChannel, endpoint: ProxyEndpoint): boolean {
+  switch (endpoint) {
+    case ProxyEndpoint.Embeddings:
+      return adapterOf(channel).buildEmbeddingsRequest !== undefined;
+    case ProxyEndpoint.Completions: {
+      const type = adapterOf(channel).type;
+      return type === 'openai' || type === 'azure';
+    }
+    case ProxyEndpoint.ChatCompletions:
+    case ProxyEndpoint.Messages:
+      return true;
+  }
+}
 
 export function protocolFor(_channel: RoutableChannel): ChannelProtocol {
   return protocol;

@@ -293,6 +293,40 @@ describe('provider wire formats (OpenAI clients through Azure, Anthropic and Gem
     });
   });
 
+  describe('endpoints only some channel types have', () => {
+    it('routes embeddings past a higher-priority Anthropic channel to one that has the API', async () => {
+      const { data, response } = await client.embeddings
+        .create({ model: 'mixed-model', input: 'hello' })
+        .withResponse();
+      expect(data.data).toHaveLength(1);
+      expect(await h.usage(response.headers.get('x-request-id'))).toMatchObject({
+        provider: 'openai',
+        outcome: UsageOutcome.Ok,
+        attempts: 1,
+      });
+    });
+
+    it('routes text completions the same way', async () => {
+      const { response } = await client.completions
+        .create({ model: 'mixed-model', prompt: 'Say hi' })
+        .withResponse();
+      expect(await h.usage(response.headers.get('x-request-id'))).toMatchObject({
+        provider: 'openai',
+        outcome: UsageOutcome.Ok,
+        attempts: 1,
+      });
+    });
+
+    it('refuses text completions for a model only a Gemini channel serves, with the reason', async () => {
+      const err = (await client.completions
+        .create({ model: 'gemini-mock', prompt: 'Say hi' })
+        .catch((e: unknown) => e)) as APIError;
+      expect(err.status).toBe(400);
+      expect(err.code).toBe('unsupported_endpoint');
+      expect(err.message).toContain('no text completions API');
+    });
+  });
+
   describe('Gemini', () => {
     it('translates generateContent, usage included', async () => {
       const { data, response } = await client.chat.completions

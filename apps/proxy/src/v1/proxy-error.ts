@@ -131,6 +131,14 @@ export const errors = {
       `The model \`${model}\` does not exist or you do not have access to it.`,
       param,
     ),
+  /** the model exists for the caller, but none of its channels has this endpoint's API */
+  endpointUnsupported: (model: string, endpoint: string, channelType: string) =>
+    new ProxyError(
+      ProxyErrorCode.InvalidRequest,
+      `The model \`${model}\` is served only by provider channels (such as \`${channelType}\`) that have no ${endpoint === 'embeddings' ? 'embeddings' : 'text completions'} API; use /v1/chat/completions for it, or a model served by an OpenAI-compatible or Azure channel.`,
+      'model',
+      'unsupported_endpoint',
+    ),
   malformedJson: () =>
     new ProxyError(
       ProxyErrorCode.MalformedJson,
