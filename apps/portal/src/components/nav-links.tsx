@@ -6,6 +6,9 @@ import { usePathname } from 'next/navigation';
 const LINKS = [
   { href: '/', label: 'Dashboard', testId: 'nav-dashboard' },
   { href: '/usage', label: 'Usage & spend', testId: 'nav-usage' },
+  { href: '/budgets', label: 'Budgets', testId: 'nav-budgets' },
+  { href: '/alerts', label: 'Alerts', testId: 'nav-alerts' },
+  { href: '/balance', label: 'Balance', testId: 'nav-balance' },
 ];
 
 export function NavLinks() {

@@ -1,6 +1,6 @@
 import { ApiError, problemFromResponseBody, unreachableProblem, type ServiceName } from './problem';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRequest {
   service: ServiceName;

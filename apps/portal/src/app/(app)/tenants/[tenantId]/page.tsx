@@ -47,7 +47,10 @@ export default async function TenantPage({
         <h1 data-testid="tenant-title">{tenant.data.name}</h1>
         <p className="sub">
           Group <code data-testid="tenant-group-value">{tenant.data.group}</code> · created{' '}
-          {formatDate(tenant.data.createdAt)} · id <code>{tenant.data.id}</code>
+          {formatDate(tenant.data.createdAt)} · id <code>{tenant.data.id}</code> ·{' '}
+          <Link href={`${self}/limits`} data-testid="tenant-limits-link">
+            Budgets &amp; limits
+          </Link>
         </p>
       </div>
       <section className="panel" aria-labelledby="keys-title">
@@ -103,6 +106,12 @@ export default async function TenantPage({
                         </span>
                       </td>
                       <td>
+                        <Link
+                          href={`${self}/keys/${encodeURIComponent(key.id)}/limits`}
+                          data-testid="key-limits-link"
+                        >
+                          Limits
+                        </Link>{' '}
                         {status !== 'revoked' && (
                           <RevokeKeyButton
                             tenantId={tenantId}
