@@ -42,6 +42,7 @@ describe('describeRejection', () => {
     const sut = describeRejection({
       admitted: false,
       scope: 'key',
+      model: null,
       reason: 'rpm',
       retryAfterMs: 1_200,
       rateLimits: none,
@@ -56,6 +57,7 @@ describe('describeRejection', () => {
     const sut = describeRejection({
       admitted: false,
       scope: 'org',
+      model: null,
       reason: 'balance',
       retryAfterMs: null,
       rateLimits: none,
@@ -66,5 +68,20 @@ describe('describeRejection', () => {
       code: 'insufficient_quota',
     });
     expect(sut.body.error.message).toContain('organisation');
+  });
+
+  it('names the model of a per-model refusal', () => {
+    const sut = describeRejection({
+      admitted: false,
+      scope: 'tenant-model',
+      model: 'gpt-4o',
+      reason: 'budget_daily',
+      retryAfterMs: 3_600_000,
+      rateLimits: none,
+    });
+    expect(sut.body.error.code).toBe('insufficient_quota');
+    expect(sut.body.error.message).toBe(
+      'You exceeded the daily budget of this tenant on model "gpt-4o".',
+    );
   });
 });

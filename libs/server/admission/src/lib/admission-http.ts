@@ -34,7 +34,13 @@ export interface AdmissionRejection {
   body: OpenAIErrorBody;
 }
 
-const SCOPE_WORDS = { key: 'API key', tenant: 'tenant', org: 'organisation' } as const;
+const SCOPE_WORDS = {
+  key: 'API key',
+  tenant: 'tenant',
+  org: 'organisation',
+  'key-model': 'API key',
+  'tenant-model': 'tenant',
+} as const;
 
 /**
  * The OpenAI-format 429 of a rejected admission: `rate_limit_exceeded` for rpm, tpm and
@@ -43,7 +49,10 @@ const SCOPE_WORDS = { key: 'API key', tenant: 'tenant', org: 'organisation' } as
 export function describeRejection(
   result: Extract<AdmitResult, { admitted: false }>,
 ): AdmissionRejection {
-  const who = SCOPE_WORDS[result.scope];
+  const who =
+    result.model === null
+      ? SCOPE_WORDS[result.scope]
+      : `${SCOPE_WORDS[result.scope]} on model ${JSON.stringify(result.model)}`;
   const retryAfterSeconds =
     result.retryAfterMs === null ? null : Math.max(1, Math.ceil(result.retryAfterMs / 1000));
   const rate = (type: string, what: string): AdmissionRejection => ({

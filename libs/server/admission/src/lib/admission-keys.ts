@@ -20,8 +20,10 @@
  *                                              never touched by a script, so it needs no tag)
  * ```
  *
- * `<P>` is the configurable prefix (`tg:`), `<S>` is `o` (the organisation), `t:<tenantId>` or
- * `k:<keyId>`. Money is a decimal string of nano-USD.
+ * `<P>` is the configurable prefix (`tg:`), `<S>` is `o` (the organisation), `t:<tenantId>`,
+ * `k:<keyId>`, or one public model on a tenant or key: `tm:<tenantId>:<M>` / `km:<keyId>:<M>` with
+ * `<M>` the base64url (no padding) of the model name's UTF-8 bytes. Money is a decimal string of
+ * nano-USD.
  */
 
 export type AdmissionScope =
@@ -31,11 +33,54 @@ export type AdmissionScope =
 
 export type AdmissionScopeKind = AdmissionScope['kind'];
 
+/** Limits on one public model name of a key or a tenant (optional, on top of the key's/tenant's). */
+export type AdmissionModelScope =
+  | { kind: 'key-model'; orgId: string; keyId: string; model: string }
+  | { kind: 'tenant-model'; orgId: string; tenantId: string; model: string };
+
+/** Every scope the store keeps limits and counters for. */
+export type AnyAdmissionScope = AdmissionScope | AdmissionModelScope;
+export type AnyAdmissionScopeKind = AnyAdmissionScope['kind'];
+
 /** Ids end up inside key names: keep them to a safe alphabet (uuids, request ids). */
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function assertAdmissionId(what: string, id: string): void {
   if (!ID.test(id)) throw new RangeError(`${what} must match ${ID.source}`);
+}
+
+/** Longest public model name the store accepts, in UTF-8 bytes. */
+export const MAX_ADMISSION_MODEL_BYTES = 256;
+
+/** Model names end up (base64url-encoded) inside key names: any printable text, 1–256 bytes. */
+export function assertAdmissionModel(model: string): void {
+  if (typeof model !== 'string') throw new TypeError('model must be a string');
+  const bytes = Buffer.byteLength(model, 'utf8');
+  if (bytes < 1 || bytes > MAX_ADMISSION_MODEL_BYTES || /[\u0000-\u001f\u007f]/.test(model))
+    throw new RangeError(
+      `model must be 1 to ${MAX_ADMISSION_MODEL_BYTES} bytes without control characters`,
+    );
+}
+
+/** Whether `model` can name a per-model scope (see `assertAdmissionModel`). */
+export function isAdmissionModel(model: string): boolean {
+  try {
+    assertAdmissionModel(model);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The model name as it appears in key names: base64url of its UTF-8 bytes, without padding. */
+export const encodeAdmissionModel = (model: string): string =>
+  Buffer.from(model, 'utf8').toString('base64url');
+
+export function decodeAdmissionModel(encoded: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{2,}$/.test(encoded)) return undefined;
+  const model = Buffer.from(encoded, 'base64url').toString('utf8');
+  // only the canonical encoding names a model (no trailing bits, valid UTF-8)
+  return encodeAdmissionModel(model) === encoded ? model : undefined;
 }
 
 export function assertAdmissionPrefix(prefix: string): void {
@@ -45,7 +90,7 @@ export function assertAdmissionPrefix(prefix: string): void {
 
 export const orgTag = (orgId: string): string => `{org:${orgId}}`;
 
-export function scopeSegment(scope: AdmissionScope): string {
+export function scopeSegment(scope: AnyAdmissionScope): string {
   switch (scope.kind) {
     case 'org':
       return 'o';
@@ -53,26 +98,49 @@ export function scopeSegment(scope: AdmissionScope): string {
       return `t:${scope.tenantId}`;
     case 'key':
       return `k:${scope.keyId}`;
+    case 'tenant-model':
+      return `tm:${scope.tenantId}:${encodeAdmissionModel(scope.model)}`;
+    case 'key-model':
+      return `km:${scope.keyId}:${encodeAdmissionModel(scope.model)}`;
+  }
+}
+
+/** Checks the ids (and model) of a scope before they go into key names. */
+export function assertAdmissionScope(scope: AnyAdmissionScope): void {
+  assertAdmissionId('orgId', scope.orgId);
+  switch (scope.kind) {
+    case 'org':
+      return;
+    case 'tenant':
+      return assertAdmissionId('tenantId', scope.tenantId);
+    case 'key':
+      return assertAdmissionId('keyId', scope.keyId);
+    case 'tenant-model':
+      assertAdmissionId('tenantId', scope.tenantId);
+      return assertAdmissionModel(scope.model);
+    case 'key-model':
+      assertAdmissionId('keyId', scope.keyId);
+      return assertAdmissionModel(scope.model);
   }
 }
 
 export const admissionKeys = {
   orgBase: (prefix: string, orgId: string): string => `${prefix}adm:${orgTag(orgId)}:`,
-  limits: (prefix: string, scope: AdmissionScope): string =>
+  limits: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:lim`,
-  day: (prefix: string, scope: AdmissionScope, dayId: string): string =>
+  day: (prefix: string, scope: AnyAdmissionScope, dayId: string): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:d:${dayId}`,
-  month: (prefix: string, scope: AdmissionScope, monthId: string): string =>
+  month: (prefix: string, scope: AnyAdmissionScope, monthId: string): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:m:${monthId}`,
-  total: (prefix: string, scope: AdmissionScope): string =>
+  total: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tot`,
-  rpm: (prefix: string, scope: AdmissionScope): string =>
+  rpm: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:rpm`,
-  tpm: (prefix: string, scope: AdmissionScope): string =>
+  tpm: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tpm`,
-  tpmTokens: (prefix: string, scope: AdmissionScope): string =>
+  tpmTokens: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tpmv`,
-  concurrency: (prefix: string, scope: AdmissionScope): string =>
+  concurrency: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:conc`,
   balance: (prefix: string, orgId: string): string => `${admissionKeys.orgBase(prefix, orgId)}bal`,
   timeZone: (prefix: string, orgId: string): string => `${admissionKeys.orgBase(prefix, orgId)}tz`,
@@ -85,11 +153,24 @@ export const admissionKeys = {
 
 const LIMITS_KEY =
   /^adm:\{org:([A-Za-z0-9._:-]{1,128})\}:(o|t:([A-Za-z0-9._:-]{1,128})|k:([A-Za-z0-9._:-]{1,128})):lim$/;
+/** Ids may contain `:`, the encoded model never does: it is the last segment before `:lim`. */
+const MODEL_LIMITS_KEY =
+  /^adm:\{org:([A-Za-z0-9._:-]{1,128})\}:(tm|km):([A-Za-z0-9._:-]{1,128}):([A-Za-z0-9_-]{2,400}):lim$/;
 
 /** The scope a limits key belongs to (keys from SCAN), or undefined for any other key. */
-export function parseLimitsKey(prefix: string, key: string): AdmissionScope | undefined {
+export function parseLimitsKey(prefix: string, key: string): AnyAdmissionScope | undefined {
   if (!key.startsWith(prefix)) return undefined;
-  const m = LIMITS_KEY.exec(key.slice(prefix.length));
+  const rest = key.slice(prefix.length);
+  const mm = MODEL_LIMITS_KEY.exec(rest);
+  if (mm) {
+    const model = decodeAdmissionModel(mm[4]!);
+    if (model === undefined) return undefined;
+    const orgId = mm[1]!;
+    return mm[2] === 'tm'
+      ? { kind: 'tenant-model', orgId, tenantId: mm[3]!, model }
+      : { kind: 'key-model', orgId, keyId: mm[3]!, model };
+  }
+  const m = LIMITS_KEY.exec(rest);
   if (!m) return undefined;
   const orgId = m[1]!;
   if (m[2] === 'o') return { kind: 'org', orgId };
@@ -102,6 +183,8 @@ export interface ReservationKeyInput {
   orgId: string;
   tenantId: string;
   keyId: string;
+  /** the request's public model; null: no per-model scopes (their keys are placeholders) */
+  model: string | null;
   dayId: string;
   monthId: string;
   reservationId: string;
@@ -109,17 +192,24 @@ export interface ReservationKeyInput {
 
 /** Per scope, in this order, in the key list of every admission script. */
 export const KEYS_PER_SCOPE = 8;
+/** key, tenant, org, key×model, tenant×model */
+export const ADMISSION_SCOPE_COUNT = 5;
+/** 5 scopes × 8, then the balance, the reservation record and the expiry index */
+export const ADMISSION_SCRIPT_KEYS = ADMISSION_SCOPE_COUNT * KEYS_PER_SCOPE + 3;
 
 /**
- * The 27 keys of one request, in the order the scripts expect: for key, tenant and organisation
- * (8 each) limits, day, month, total, rpm, tpm, tpm tokens, concurrency; then the balance, the
- * reservation record and the expiry index.
+ * The 43 keys of one request, in the order the scripts expect: for key, tenant, organisation,
+ * key×model and tenant×model (8 each) limits, day, month, total, rpm, tpm, tpm tokens,
+ * concurrency; then the balance, the reservation record and the expiry index. Without a model the
+ * per-model keys name the empty model (`…:km:<keyId>::…`), which no scope has and no script touches.
  */
 export function reservationKeys(prefix: string, r: ReservationKeyInput): string[] {
-  const scopes: AdmissionScope[] = [
+  const scopes: AnyAdmissionScope[] = [
     { kind: 'key', orgId: r.orgId, keyId: r.keyId },
     { kind: 'tenant', orgId: r.orgId, tenantId: r.tenantId },
     { kind: 'org', orgId: r.orgId },
+    { kind: 'key-model', orgId: r.orgId, keyId: r.keyId, model: r.model ?? '' },
+    { kind: 'tenant-model', orgId: r.orgId, tenantId: r.tenantId, model: r.model ?? '' },
   ];
   const keys: string[] = [];
   for (const s of scopes) {

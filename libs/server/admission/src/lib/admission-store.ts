@@ -1,10 +1,13 @@
 import type { Cluster, Redis, Result } from 'ioredis';
 import {
-  type AdmissionScope,
-  type AdmissionScopeKind,
+  ADMISSION_SCRIPT_KEYS,
   admissionKeys,
+  type AnyAdmissionScope,
+  type AnyAdmissionScopeKind,
   assertAdmissionId,
+  assertAdmissionModel,
   assertAdmissionPrefix,
+  assertAdmissionScope,
   parseLimitsKey,
   reservationKeys,
 } from './admission-keys';
@@ -101,7 +104,14 @@ function normaliseDate(y: number, m: number, d: number): { y: number; m: number;
   return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
 }
 
-const SCOPE_KINDS: readonly AdmissionScopeKind[] = ['key', 'tenant', 'org'];
+/** The scope index of the scripts' replies (1-based). */
+const SCOPE_KINDS: readonly AnyAdmissionScopeKind[] = [
+  'key',
+  'tenant',
+  'org',
+  'key-model',
+  'tenant-model',
+];
 
 const toNumberOrNull = (v: number): number | null => (v < 0 ? null : v);
 
@@ -160,8 +170,14 @@ export class AdmissionStore {
     this.expiredRecordTtlMs = options.expiredRecordTtlMs ?? 3_600_000;
     this.sweepIdleMs = options.sweepIdleMs ?? 600_000;
     // defineCommand: EVALSHA, and EVAL once on NOSCRIPT (after a restart or failover)
-    redis.defineCommand('tollgateAdmissionAdmit', { numberOfKeys: 27, lua: ADMIT_LUA });
-    redis.defineCommand('tollgateAdmissionFinish', { numberOfKeys: 27, lua: FINISH_LUA });
+    redis.defineCommand('tollgateAdmissionAdmit', {
+      numberOfKeys: ADMISSION_SCRIPT_KEYS,
+      lua: ADMIT_LUA,
+    });
+    redis.defineCommand('tollgateAdmissionFinish', {
+      numberOfKeys: ADMISSION_SCRIPT_KEYS,
+      lua: FINISH_LUA,
+    });
     redis.defineCommand('tollgateAdmissionCredit', { numberOfKeys: 1, lua: CREDIT_LUA });
     redis.defineCommand('tollgateAdmissionForgetOrg', { numberOfKeys: 1, lua: FORGET_ORG_LUA });
     redis.defineCommand('tollgateAdmissionReplaceSpent', {
@@ -175,14 +191,17 @@ export class AdmissionStore {
   }
 
   /**
-   * Checks every limit of key, tenant and organisation and reserves the estimate on all of them,
-   * or nothing: one round trip, one script.
+   * Checks every limit of key, tenant and organisation, and of the key×model and tenant×model
+   * scopes of the request's model where those have limits, and reserves the estimate on all of
+   * them, or nothing: one round trip, one script.
    */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     assertAdmissionId('reservationId', req.reservationId);
     assertAdmissionId('orgId', req.orgId);
     assertAdmissionId('tenantId', req.tenantId);
     assertAdmissionId('keyId', req.keyId);
+    const model = req.model ?? null;
+    if (model !== null) assertAdmissionModel(model);
     assertCount('estimatedTokens', req.estimatedTokens);
     assertNano('estimatedCostNano', req.estimatedCostNano);
     const ttlMs = req.ttlMs ?? this.reservationTtlMs;
@@ -196,6 +215,7 @@ export class AdmissionStore {
       orgId: req.orgId,
       tenantId: req.tenantId,
       keyId: req.keyId,
+      model,
       dayId: w.dayId,
       monthId: w.monthId,
       reservationId: req.reservationId,
@@ -218,6 +238,8 @@ export class AdmissionStore {
         req.keyId,
         w.dayId,
         w.monthId,
+        model === null ? '0' : '1',
+        model ?? '',
       ),
       index,
     ]);
@@ -231,6 +253,7 @@ export class AdmissionStore {
             orgId: req.orgId,
             tenantId: req.tenantId,
             keyId: req.keyId,
+            model,
             dayId: w.dayId,
             monthId: w.monthId,
             estimatedCostNano: req.estimatedCostNano,
@@ -248,6 +271,7 @@ export class AdmissionStore {
         return {
           admitted: false,
           scope,
+          model: scope === 'key-model' || scope === 'tenant-model' ? model : null,
           reason,
           retryAfterMs: toNumberOrNull(Number(raw[3])),
           rateLimits: snapshot(raw, 4),
@@ -314,6 +338,7 @@ export class AdmissionStore {
               orgId,
               tenantId: record.t,
               keyId: record.k,
+              model: record.mo ? record.mo : null,
               dayId: record.d,
               monthId: record.m,
               estimatedCostNano: 0n,
@@ -340,7 +365,7 @@ export class AdmissionStore {
   }
 
   /** Replaces the limits of a scope (null or all-null: unlimited). */
-  async writeLimits(scope: AdmissionScope, settings: LimitSettings | null): Promise<void> {
+  async writeLimits(scope: AnyAdmissionScope, settings: LimitSettings | null): Promise<void> {
     const key = admissionKeys.limits(this.prefix, this.checkScope(scope));
     const fields: string[] = [];
     if (settings) {
@@ -359,14 +384,14 @@ export class AdmissionStore {
     for (const [err] of results) if (err) throw err;
   }
 
-  async readLimits(scope: AdmissionScope): Promise<LimitSettings> {
+  async readLimits(scope: AnyAdmissionScope): Promise<LimitSettings> {
     return parseSettings(
       await this.redis.hgetall(admissionKeys.limits(this.prefix, this.checkScope(scope))),
     );
   }
 
   /** Every scope that has limits in Redis (SCAN; on a cluster, of the node the client talks to). */
-  async *scanLimitScopes(): AsyncGenerator<AdmissionScope> {
+  async *scanLimitScopes(): AsyncGenerator<AnyAdmissionScope> {
     const pattern = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}adm:*:lim`;
     let cursor = '0';
     for (let round = 0; round < 1_000_000; round++) {
@@ -382,7 +407,7 @@ export class AdmissionStore {
 
   /** Settings and live counters of a scope in its windows at `now` (for the management API). */
   async readState(
-    scope: AdmissionScope,
+    scope: AnyAdmissionScope,
     at: { timeZone: string; now?: number },
   ): Promise<AdmissionState> {
     this.checkScope(scope);
@@ -484,7 +509,7 @@ export class AdmissionStore {
   }
 
   /** Committed spend and outstanding reservations of one counter (zero when it does not exist). */
-  async readSpend(scope: AdmissionScope, window: SpendWindow): Promise<SpendCounter> {
+  async readSpend(scope: AnyAdmissionScope, window: SpendWindow): Promise<SpendCounter> {
     const [spent, reserved] = await this.redis.hmget(
       this.counterKey(this.checkScope(scope), window),
       'spent',
@@ -503,7 +528,7 @@ export class AdmissionStore {
    * computed from the window id in `timeZone`.
    */
   async replaceSpent(
-    scope: AdmissionScope,
+    scope: AnyAdmissionScope,
     window: SpendWindow,
     change: { expectedNano: bigint; valueNano: bigint; timeZone: string },
   ): Promise<ReplaceSpentOutcome> {
@@ -537,7 +562,7 @@ export class AdmissionStore {
     return Number(ok) === 1 ? 'replaced' : 'conflict';
   }
 
-  private counterKey(scope: AdmissionScope, window: SpendWindow): string {
+  private counterKey(scope: AnyAdmissionScope, window: SpendWindow): string {
     switch (window.kind) {
       case 'day':
         if (!/^\d{4}-\d{2}-\d{2}$/.test(window.id))
@@ -568,7 +593,9 @@ export class AdmissionStore {
     assertAdmissionId('orgId', r.orgId);
     assertAdmissionId('tenantId', r.tenantId);
     assertAdmissionId('keyId', r.keyId);
-    const keys = reservationKeys(this.prefix, r);
+    const model = r.model ?? null;
+    if (model !== null) assertAdmissionModel(model);
+    const keys = reservationKeys(this.prefix, { ...r, model });
     const raw = await this.redis.tollgateAdmissionFinish(
       ...keys,
       mode,
@@ -580,6 +607,7 @@ export class AdmissionStore {
       r.keyId,
       r.dayId,
       r.monthId,
+      model ?? '',
     );
     return String(raw[0]);
   }
@@ -599,10 +627,8 @@ export class AdmissionStore {
       .catch(() => this.indexed.delete(orgId));
   }
 
-  private checkScope(scope: AdmissionScope): AdmissionScope {
-    assertAdmissionId('orgId', scope.orgId);
-    if (scope.kind === 'tenant') assertAdmissionId('tenantId', scope.tenantId);
-    if (scope.kind === 'key') assertAdmissionId('keyId', scope.keyId);
+  private checkScope<S extends AnyAdmissionScope>(scope: S): S {
+    assertAdmissionScope(scope);
     return scope;
   }
 }

@@ -1,4 +1,4 @@
-import type { AdmissionScope, AdmissionScopeKind } from './admission-keys';
+import type { AnyAdmissionScope, AnyAdmissionScopeKind } from './admission-keys';
 import type { AdmissionWindows } from './windows';
 
 /** Limits of one scope; null = unlimited. Money in nano-USD. */
@@ -38,6 +38,11 @@ export interface AdmitRequest {
   orgId: string;
   tenantId: string;
   keyId: string;
+  /**
+   * the public model requested: the key×model and tenant×model scopes of this model take part when
+   * they have limits; absent or null: only key, tenant and organisation
+   */
+  model?: string | null;
   /** the organisation's billing time zone (IANA); day and month windows follow it */
   timeZone: string;
   /** epoch ms; defaults to Date.now() */
@@ -56,6 +61,8 @@ export interface Reservation {
   orgId: string;
   tenantId: string;
   keyId: string;
+  /** the model admitted for (null / absent: none); names the per-model counters to settle */
+  model?: string | null;
   dayId: string;
   monthId: string;
   estimatedCostNano: bigint;
@@ -99,7 +106,10 @@ export type AdmitResult =
     }
   | {
       admitted: false;
-      scope: AdmissionScopeKind;
+      /** the scope that refused: `key-model` / `tenant-model` are the per-model limits */
+      scope: AnyAdmissionScopeKind;
+      /** the model of a `key-model` / `tenant-model` refusal, else null */
+      model: string | null;
       reason: AdmissionRejectReason;
       /** null: waiting does not help (total budget, balance, a request bigger than the tpm limit) */
       retryAfterMs: number | null;
@@ -134,7 +144,7 @@ export interface WindowState {
 
 /** Settings and live counters of one scope, for the management API. */
 export interface AdmissionState {
-  scope: AdmissionScope;
+  scope: AnyAdmissionScope;
   settings: LimitSettings;
   windows: AdmissionWindows;
   day: WindowState;

@@ -1,8 +1,8 @@
 /**
  * The admission scripts. Each runs atomically in Redis on the keys of one organisation (one
- * Cluster slot). Key order: see `reservationKeys` — per scope (key, tenant, org) 8 keys starting at
- * (s - 1) * 8 + 1: limits, day, month, total, rpm, tpm, tpm tokens, concurrency; then 25 balance,
- * 26 reservation record, 27 reservation expiry index.
+ * Cluster slot). Key order: see `reservationKeys` — per scope (1 key, 2 tenant, 3 org, 4 key×model,
+ * 5 tenant×model) 8 keys starting at (s - 1) * 8 + 1: limits, day, month, total, rpm, tpm, tpm
+ * tokens, concurrency; then 41 balance, 42 reservation record, 43 reservation expiry index.
  *
  * Money: nano-USD as decimal strings, handled in Lua as two limbs {high, low} with
  * value = high * 1e9 + low, 0 <= low < 1e9. Each limb is an integer a Lua double holds exactly, so
@@ -94,13 +94,25 @@ end
 `;
 
 /**
+ * The scopes of a request, in the order they are checked (the narrowest first): key, key×model,
+ * tenant, tenant×model, organisation. A per-model scope takes part only when the request names a
+ * model and that scope has limits (its `lim` hash exists): otherwise it is skipped entirely.
+ */
+const SCOPES_PRELUDE = `
+local ORDER = {1, 4, 2, 5, 3}
+local LIMIT_FIELDS = {'dailyBudgetNano', 'monthlyBudgetNano', 'totalBudgetNano', 'rpm', 'tpm', 'maxConcurrent'}
+`;
+
+/**
  * ARGV: 1 reservation id, 2 now (ms), 3 day end (ms), 4 month end (ms), 5 estimated cost (nano),
- * 6 estimated tokens, 7 ttl (ms), 8 window grace (ms), 9 tenant id, 10 key id, 11 day id, 12 month id.
+ * 6 estimated tokens, 7 ttl (ms), 8 window grace (ms), 9 tenant id, 10 key id, 11 day id, 12 month id,
+ * 13 model given ('1' | '0'), 14 model name ('' without).
  *
  * Returns {'ok', reqLimit, reqRemaining, reqResetMs, tokLimit, tokRemaining, tokResetMs}
  * or {'reject', scopeIndex, reason, retryAfterMs, reqLimit, …} (-1 = none / never), or {'dup'}.
+ * Scope index: 1 key, 2 tenant, 3 organisation, 4 key×model, 5 tenant×model.
  */
-export const ADMIT_LUA = `${PRELUDE}
+export const ADMIT_LUA = `${PRELUDE}${SCOPES_PRELUDE}
 local id = ARGV[1]
 local now = tonumber(ARGV[2])
 local day_end = tonumber(ARGV[3])
@@ -109,18 +121,34 @@ local est = big(ARGV[5])
 local tokens = tonumber(ARGV[6])
 local expiry = now + tonumber(ARGV[7])
 local grace = tonumber(ARGV[8])
+local with_model = ARGV[13] == '1'
 
-if redis.call('EXISTS', KEYS[26]) == 1 then return {'dup'} end
+if redis.call('EXISTS', KEYS[42]) == 1 then return {'dup'} end
 
+-- the scopes taking part, in checking order; a per-model scope without limits costs one HMGET
 local lim = {}
-for s = 1, 3 do
-  lim[s] = redis.call('HMGET', KEYS[(s - 1) * 8 + 1],
-    'dailyBudgetNano', 'monthlyBudgetNano', 'totalBudgetNano', 'rpm', 'tpm', 'maxConcurrent')
+local scopes = {}
+local model_flags = {[4] = '0', [5] = '0'}
+for _, s in ipairs(ORDER) do
+  if s <= 3 or with_model then
+    local l = redis.call('HMGET', KEYS[(s - 1) * 8 + 1], unpack(LIMIT_FIELDS))
+    local take = s <= 3
+    if not take then
+      for f = 1, 6 do
+        if l[f] then take = true end
+      end
+    end
+    if take then
+      lim[s] = l
+      scopes[#scopes + 1] = s
+      if s > 3 then model_flags[s] = '1' end
+    end
+  end
 end
 
 -- rate windows: drop what left them, count what is in them
 local rate = {}
-for s = 1, 3 do
+for _, s in ipairs(scopes) do
   local b = (s - 1) * 8
   local r = {requests = 0, tokens = 0, inflight = 0}
   if lim[s][4] then
@@ -166,7 +194,7 @@ local function headers(admitted)
     extra_tokens = tokens
   end
   local rl, rr, rs, tl, tr, ts = -1, -1, -1, -1, -1, -1
-  for s = 1, 3 do
+  for _, s in ipairs(scopes) do
     local b = (s - 1) * 8
     if lim[s][4] then
       local limit = tonumber(lim[s][4])
@@ -195,7 +223,7 @@ end
 
 -- budgets on every scope
 local held = {}
-for s = 1, 3 do
+for _, s in ipairs(scopes) do
   local b = (s - 1) * 8
   local d = redis.call('HMGET', KEYS[b + 2], 'spent', 'reserved')
   local m = redis.call('HMGET', KEYS[b + 3], 'spent', 'reserved')
@@ -214,13 +242,13 @@ for s = 1, 3 do
 end
 
 -- prepaid balance: what is left after every outstanding reservation of the organisation
-local balance = redis.call('GET', KEYS[25])
+local balance = redis.call('GET', KEYS[41])
 if balance and cmp(add(held[3].t, est), big(balance)) > 0 then
   return reject(3, 'balance', -1)
 end
 
 -- rate limits on every scope
-for s = 1, 3 do
+for _, s in ipairs(scopes) do
   local b = (s - 1) * 8
   if lim[s][6] and rate[s].inflight + 1 > tonumber(lim[s][6]) then
     return reject(s, 'concurrency', 1000)
@@ -263,7 +291,7 @@ for s = 1, 3 do
 end
 
 -- all checks passed: reserve on every scope at once
-for s = 1, 3 do
+for _, s in ipairs(scopes) do
   local b = (s - 1) * 8
   redis.call('HSET', KEYS[b + 2], 'reserved', str(add(held[s].d, est)))
   redis.call('PEXPIRE', KEYS[b + 2], int(day_end - now + grace))
@@ -284,9 +312,11 @@ for s = 1, 3 do
     redis.call('ZADD', KEYS[b + 8], int(expiry), id)
   end
 end
-redis.call('HSET', KEYS[26], 'st', 'r', 't', ARGV[9], 'k', ARGV[10], 'd', ARGV[11], 'm', ARGV[12],
-  'c', ARGV[5], 'n', int(tokens), 'e', int(expiry))
-redis.call('ZADD', KEYS[27], int(expiry), id)
+-- mo: the model; mk / mt: whether the key×model / tenant×model scope holds part of the reservation
+redis.call('HSET', KEYS[42], 'st', 'r', 't', ARGV[9], 'k', ARGV[10], 'd', ARGV[11], 'm', ARGV[12],
+  'c', ARGV[5], 'n', int(tokens), 'e', int(expiry), 'mo', ARGV[14], 'mk', model_flags[4],
+  'mt', model_flags[5])
+redis.call('ZADD', KEYS[43], int(expiry), id)
 
 local rl, rr, rs, tl, tr, ts = headers(true)
 return {'ok', rl, rr, rs, tl, tr, ts}
@@ -294,22 +324,29 @@ return {'ok', rl, rr, rs, tl, tr, ts}
 
 /**
  * Ends a reservation. ARGV: 1 mode (settle | release | expire), 2 reservation id, 3 actual cost
- * (nano), 4 actual tokens, 5 record ttl after this (ms), 6 tenant id, 7 key id, 8 day id, 9 month id.
+ * (nano), 4 actual tokens, 5 record ttl after this (ms), 6 tenant id, 7 key id, 8 day id, 9 month id,
+ * 10 model ('' without).
  *
  * Record states: r (reserved) → d (done: settled or released) or x (expired: the sweeper released
- * the reservation; a late settle still books the actual cost, once). Returns {outcome}.
+ * the reservation; a late settle still books the actual cost, once). The per-model scopes take part
+ * exactly when they held part of the reservation (record fields mk / mt). Returns {outcome}.
  */
 export const FINISH_LUA = `${PRELUDE}
 local mode = ARGV[1]
 local id = ARGV[2]
-local rec = redis.call('HMGET', KEYS[26], 'st', 't', 'k', 'd', 'm', 'c')
+local rec = redis.call('HMGET', KEYS[42], 'st', 't', 'k', 'd', 'm', 'c', 'mo', 'mk', 'mt')
 local st = rec[1]
 if not st then return {'unknown'} end
-if rec[2] ~= ARGV[6] or rec[3] ~= ARGV[7] or rec[4] ~= ARGV[8] or rec[5] ~= ARGV[9] then
+if rec[2] ~= ARGV[6] or rec[3] ~= ARGV[7] or rec[4] ~= ARGV[8] or rec[5] ~= ARGV[9]
+  or (rec[7] or '') ~= ARGV[10] then
   return redis.error_reply('ERR reservation ' .. id .. ' does not match the keys given')
 end
 if st == 'd' then return {'duplicate'} end
 if mode == 'expire' and st ~= 'r' then return {'noop'} end
+
+local scopes = {1, 2, 3}
+if rec[8] == '1' then scopes[#scopes + 1] = 4 end
+if rec[9] == '1' then scopes[#scopes + 1] = 5 end
 
 local function bump(key, field, delta, only_existing)
   if only_existing and redis.call('EXISTS', key) == 0 then return end
@@ -320,26 +357,26 @@ end
 
 if st == 'r' then
   local minus = neg(big(rec[6]))
-  for s = 1, 3 do
+  for _, s in ipairs(scopes) do
     local b = (s - 1) * 8
     bump(KEYS[b + 2], 'reserved', minus, true)
     bump(KEYS[b + 3], 'reserved', minus, true)
     bump(KEYS[b + 4], 'reserved', minus, false)
     redis.call('ZREM', KEYS[b + 8], id)
   end
-  redis.call('ZREM', KEYS[27], id)
+  redis.call('ZREM', KEYS[43], id)
 end
 
 if mode == 'expire' then
-  redis.call('HSET', KEYS[26], 'st', 'x')
-  redis.call('PEXPIRE', KEYS[26], ARGV[5])
+  redis.call('HSET', KEYS[42], 'st', 'x')
+  redis.call('PEXPIRE', KEYS[42], ARGV[5])
   return {'expired'}
 end
 
 if mode == 'settle' then
   local actual = big(ARGV[3])
   local tokens = tonumber(ARGV[4])
-  for s = 1, 3 do
+  for _, s in ipairs(scopes) do
     local b = (s - 1) * 8
     -- spend belongs to the windows the request was admitted in, while they are kept
     bump(KEYS[b + 2], 'spent', actual, true)
@@ -352,11 +389,11 @@ if mode == 'settle' then
       redis.call('HSET', KEYS[b + 7], id, int(tokens), '#sum', int(sum))
     end
   end
-  local balance = redis.call('GET', KEYS[25])
-  if balance then redis.call('SET', KEYS[25], str(add(big(balance), neg(actual)))) end
+  local balance = redis.call('GET', KEYS[41])
+  if balance then redis.call('SET', KEYS[41], str(add(big(balance), neg(actual)))) end
 else
   -- released: nothing was consumed, so its tokens leave the tpm window (the request still counts)
-  for s = 1, 3 do
+  for _, s in ipairs(scopes) do
     local b = (s - 1) * 8
     local counted = redis.call('HGET', KEYS[b + 7], id)
     if counted then
@@ -369,8 +406,8 @@ else
   end
 end
 
-redis.call('HSET', KEYS[26], 'st', 'd')
-redis.call('PEXPIRE', KEYS[26], ARGV[5])
+redis.call('HSET', KEYS[42], 'st', 'd')
+redis.call('PEXPIRE', KEYS[42], ARGV[5])
 if mode == 'settle' then return {'settled'} end
 return {'released'}
 `;
