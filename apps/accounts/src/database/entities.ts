@@ -4,6 +4,7 @@ import { ChannelEventEntity } from '../channels/channel-event.entity';
 import { ChannelEntity } from '../channels/channel.entity';
 import { ApiKeyEntity } from '../keys/api-key.entity';
 import { ScopeLimitsEntity } from '../limits/scope-limits.entity';
+import { ScopeModelLimitsEntity } from '../limits/scope-model-limits.entity';
 import { MembershipEntity } from '../organisations/membership.entity';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { TenantEntity } from '../tenants/tenant.entity';
@@ -21,4 +22,5 @@ export const ACCOUNTS_ENTITIES = [
   RefreshTokenEntity,
   AuditLogEntity,
   ScopeLimitsEntity,
+  ScopeModelLimitsEntity,
 ];

@@ -55,6 +55,7 @@ describe('accounts migrations (int)', () => {
       'organisations',
       'refresh_tokens',
       'scope_limits',
+      'scope_model_limits',
       'tenants',
       'users',
     ]);

@@ -224,7 +224,10 @@ describe('limits and organisation settings (int)', () => {
       ['an rpm as a string', { rpm: '10' }],
       ['a concurrency as a boolean', { maxConcurrent: true }],
       ['an unknown field', { rps: 3 }],
-      ['a per-model limit (not supported by admission)', { models: { 'gpt-4o': { rpm: 1 } } }],
+      [
+        'per-model limits in the body (they have their own routes)',
+        { models: { 'gpt-4o': { rpm: 1 } } },
+      ],
       ['one bad field among good ones', { rpm: 5, dailyBudgetUsd: '1,5' }],
     ])('refuses %s with a problem and changes nothing', async (_label, body) => {
       await put(paths().key, { rpm: 7 });

@@ -4,6 +4,10 @@ import {
   type LimitScope,
   type LimitsResponseDto,
   type LimitsStateResponseDto,
+  type ModelLimitScope,
+  type ModelLimitsListResponseDto,
+  type ModelLimitsResponseDto,
+  type ModelLimitsStateResponseDto,
   type OrgRole,
   type UpdateLimitsRequestDto,
 } from '@tollgate/contracts';
@@ -20,6 +24,7 @@ import { admissionScopeOf, type LimitTarget } from '../projections/limits-projec
 import { ProjectionsService } from '../projections/projections.service';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { ScopeLimitsEntity } from './scope-limits.entity';
+import { ScopeModelLimitsEntity } from './scope-model-limits.entity';
 
 type LimitColumns = Pick<
   ScopeLimitsEntity,
@@ -48,6 +53,9 @@ const NOT_FOUND: Record<LimitScope, AccountsErrorCode> = {
 };
 
 const usd = (nano: bigint | null): string | null => (nano === null ? null : formatNanoAsUsd(nano));
+
+const hasLimits = (row: LimitColumns): boolean =>
+  (Object.keys(API_FIELD) as (keyof LimitColumns)[]).some((k) => row[k] !== null);
 
 export function toLimitsResponse(row: LimitColumns | null): LimitsResponseDto {
   return {
@@ -101,14 +109,57 @@ export class LimitsService {
     id: string,
   ): Promise<LimitsStateResponseDto> {
     const target = await this.resolve(caller, scope, id, OrgAction.Read);
-    const [row, organisation] = await Promise.all([
+    const [row, live] = await Promise.all([
       this.dataSource
         .getRepository(ScopeLimitsEntity)
         .findOne({ where: { scope, scopeId: target.id } }),
-      this.dataSource
-        .getRepository(OrganisationEntity)
-        .findOneByOrFail({ id: target.organisationId }),
+      this.live(target),
     ]);
+    return { scope, ...toLimitsResponse(row), ...live };
+  }
+
+  /** The per-model settings and live counters of one model on a tenant or key (any role). */
+  async getModel(
+    caller: AccessTokenClaims,
+    scope: ModelLimitScope,
+    id: string,
+    model: string,
+  ): Promise<ModelLimitsStateResponseDto> {
+    const target: LimitTarget = {
+      ...(await this.resolve(caller, scope, id, OrgAction.Read)),
+      model,
+    };
+    const [row, live] = await Promise.all([
+      this.dataSource
+        .getRepository(ScopeModelLimitsEntity)
+        .findOne({ where: { scope, scopeId: target.id, model } }),
+      this.live(target),
+    ]);
+    return { scope, model, ...toLimitsResponse(row), ...live };
+  }
+
+  /** Every model with per-model limits on the tenant or key, by name (any role). */
+  async listModels(
+    caller: AccessTokenClaims,
+    scope: ModelLimitScope,
+    id: string,
+  ): Promise<ModelLimitsListResponseDto> {
+    const target = await this.resolve(caller, scope, id, OrgAction.Read);
+    const rows = await this.dataSource
+      .getRepository(ScopeModelLimitsEntity)
+      .find({ where: { scope, scopeId: target.id }, order: { model: 'ASC' } });
+    return {
+      items: rows.filter(hasLimits).map((r) => ({ model: r.model, ...toLimitsResponse(r) })),
+    };
+  }
+
+  /** The organisation's time zone and the scope's live counters (admission state in Redis). */
+  private async live(
+    target: LimitTarget,
+  ): Promise<Pick<LimitsStateResponseDto, 'timeZone' | 'usage'>> {
+    const organisation = await this.dataSource
+      .getRepository(OrganisationEntity)
+      .findOneByOrFail({ id: target.organisationId });
     let state: AdmissionState;
     try {
       state = await this.projections.admission.readState(admissionScopeOf(target), {
@@ -124,8 +175,6 @@ export class LimitsService {
     const iso = (ms: number) => new Date(ms).toISOString();
     const amount = (nano: bigint) => formatNanoAsUsd(nano);
     return {
-      scope,
-      ...toLimitsResponse(row),
       timeZone: organisation.billingTimeZone,
       usage: {
         day: {
@@ -195,6 +244,120 @@ export class LimitsService {
     });
     await this.projections.limitsChanged(target, 'strict');
     return toLimitsResponse(row);
+  }
+
+  /**
+   * Sets, clears (null) or keeps (absent) each per-model limit of one public model on a tenant or
+   * key; audited and projected like `put`.
+   */
+  async putModel(
+    caller: AccessTokenClaims,
+    scope: ModelLimitScope,
+    id: string,
+    model: string,
+    dto: UpdateLimitsRequestDto,
+  ): Promise<ModelLimitsResponseDto> {
+    const changes = limitChanges(dto);
+    const target: LimitTarget = {
+      ...(await this.resolve(caller, scope, id, OrgAction.ManageLimits)),
+      model,
+    };
+    const row = await this.dataSource.transaction(async (m) => {
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(ScopeModelLimitsEntity)
+        .values({ organisationId: target.organisationId, scope, scopeId: target.id, model })
+        .orIgnore()
+        .execute();
+      const current = await this.lockModelRow(m, scope, target.id, model);
+      if (!current) throw new Error('the per-model limits row vanished inside its transaction');
+      const changed = (Object.keys(changes) as (keyof LimitColumns)[]).filter(
+        (k) => changes[k] !== current[k],
+      );
+      if (!changed.length) return current;
+      const update = Object.fromEntries(changed.map((k) => [k, changes[k]]));
+      await m.update(ScopeModelLimitsEntity, { id: current.id }, update);
+      await this.audit.record(m, {
+        actorUserId: caller.sub,
+        organisationId: target.organisationId,
+        action: AuditAction.LimitsUpdated,
+        targetType: targetType(scope),
+        targetId: target.id,
+        details: {
+          scope,
+          model,
+          before: toLimitsResponse(current),
+          changes: Object.fromEntries(
+            changed.map((k) => {
+              const v = changes[k];
+              return [API_FIELD[k], typeof v === 'bigint' ? usd(v) : v];
+            }),
+          ),
+        },
+      });
+      return m.findOneByOrFail(ScopeModelLimitsEntity, { id: current.id });
+    });
+    await this.projections.limitsChanged(target, 'strict');
+    return { model, ...toLimitsResponse(row) };
+  }
+
+  /**
+   * Removes every per-model limit of one model on a tenant or key (idempotent: nothing to remove is
+   * fine); audited as a change of each limit that was set to null, then projected.
+   */
+  async deleteModel(
+    caller: AccessTokenClaims,
+    scope: ModelLimitScope,
+    id: string,
+    model: string,
+  ): Promise<void> {
+    const target: LimitTarget = {
+      ...(await this.resolve(caller, scope, id, OrgAction.ManageLimits)),
+      model,
+    };
+    await this.dataSource.transaction(async (m) => {
+      const current = await this.lockModelRow(m, scope, target.id, model);
+      if (!current) return;
+      await m.delete(ScopeModelLimitsEntity, { id: current.id });
+      if (!hasLimits(current)) return;
+      const cleared = (Object.keys(API_FIELD) as (keyof LimitColumns)[]).filter(
+        (k) => current[k] !== null,
+      );
+      await this.audit.record(m, {
+        actorUserId: caller.sub,
+        organisationId: target.organisationId,
+        action: AuditAction.LimitsUpdated,
+        targetType: targetType(scope),
+        targetId: target.id,
+        details: {
+          scope,
+          model,
+          deleted: true,
+          before: toLimitsResponse(current),
+          changes: Object.fromEntries(cleared.map((k) => [API_FIELD[k], null])),
+        },
+      });
+    });
+    await this.projections.limitsChanged(target, 'strict');
+  }
+
+  private lockModelRow(
+    m: EntityManager,
+    scope: ModelLimitScope,
+    scopeId: string,
+    model: string,
+  ): Promise<ScopeModelLimitsEntity | null> {
+    return m
+      .getRepository(ScopeModelLimitsEntity)
+      .createQueryBuilder('l')
+      .setLock('pessimistic_write')
+      .where('l.scope = :scope AND l.scope_id = :scopeId AND l.model = :model', {
+        scope,
+        scopeId,
+        model,
+      })
+      .getOne();
   }
 
   /** The scope's row, created empty (unlimited) if missing, locked until the transaction ends. */

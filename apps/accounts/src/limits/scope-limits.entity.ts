@@ -22,7 +22,7 @@ export const nullableBigintTransformer: ValueTransformer = {
 };
 
 /** A token count in a bigint column: within Number's safe range by validation (≤ 1e12). */
-const nullableCountTransformer: ValueTransformer = {
+export const nullableCountTransformer: ValueTransformer = {
   to: (v: number | null | undefined) => v,
   from: (v: string | null) => (v === null ? null : Number(v)),
 };

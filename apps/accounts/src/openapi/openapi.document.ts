@@ -150,6 +150,60 @@ function limitsPath(param: string, what: string) {
   };
 }
 
+const modelPathParam = {
+  name: 'model',
+  in: 'path',
+  required: true,
+  description: 'public model name, URL-encoded (e.g. `meta-llama%2Fllama-3-8b`)',
+  schema: str({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$', maxLength: 200 }),
+};
+
+/** List of the per-model limits of a tenant or key. */
+function modelLimitsListPath(param: string, what: string) {
+  return {
+    get: op(
+      `Every model with per-model limits on the ${what}, by name (any role)`,
+      'limits',
+      { 200: json('The models and their settings', ref('ModelLimitsList')) },
+      { parameters: [pathParam(param)] },
+    ),
+  };
+}
+
+/** GET, PUT and DELETE of one model's limits on a tenant or key. */
+function modelLimitsPath(param: string, what: string) {
+  const parameters = [pathParam(param), modelPathParam];
+  return {
+    get: op(
+      `Budgets and rate limits of one model on the ${what} (on top of the ${what}'s own) with live spend per window (any role)`,
+      'limits',
+      {
+        200: json('Settings and counters', ref('ModelLimitsState')),
+        503: problemResponse('dependency_unavailable (Redis)'),
+      },
+      { parameters },
+    ),
+    put: op(
+      `Set (value), clear (null) or keep (absent) each limit of one model on the ${what} (owner, admin)`,
+      'limits',
+      {
+        200: json('All six settings, null where unset', ref('ModelLimits')),
+        503: problemResponse('projection_unavailable: saved, repeat the request'),
+      },
+      { parameters, requestBody: body('LimitsRequest') },
+    ),
+    delete: op(
+      `Remove every limit of one model on the ${what}; idempotent (owner, admin)`,
+      'limits',
+      {
+        204: { description: 'Removed (or there was nothing to remove)' },
+        503: problemResponse('projection_unavailable: saved, repeat the request'),
+      },
+      { parameters },
+    ),
+  };
+}
+
 const schemas: Record<string, Schema> = {
   Problem: object(
     {
@@ -225,6 +279,22 @@ const schemas: Record<string, Schema> = {
   LimitsState: object({
     ...limitFields,
     scope: str({ enum: ['org', 'tenant', 'key'] }),
+    timeZone: str(),
+    usage: object({
+      day: ref('LimitWindow'),
+      month: ref('LimitWindow'),
+      total: object({ spentUsd: usdSchema, reservedUsd: usdSchema }),
+      requestsLastMinute: { type: 'integer' },
+      tokensLastMinute: { type: 'integer' },
+      concurrent: { type: 'integer' },
+    }),
+  }),
+  ModelLimits: object({ model: str(), ...limitFields }),
+  ModelLimitsList: object({ items: { type: 'array', items: ref('ModelLimits') } }),
+  ModelLimitsState: object({
+    ...limitFields,
+    scope: str({ enum: ['tenant', 'key'] }),
+    model: str(),
     timeZone: str(),
     usage: object({
       day: ref('LimitWindow'),
@@ -487,6 +557,10 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/orgs/{orgId}/limits': limitsPath('orgId', 'organisation'),
     '/api/v1/tenants/{tenantId}/limits': limitsPath('tenantId', 'tenant'),
     '/api/v1/keys/{keyId}/limits': limitsPath('keyId', 'key'),
+    '/api/v1/tenants/{tenantId}/limits/models': modelLimitsListPath('tenantId', 'tenant'),
+    '/api/v1/tenants/{tenantId}/limits/models/{model}': modelLimitsPath('tenantId', 'tenant'),
+    '/api/v1/keys/{keyId}/limits/models': modelLimitsListPath('keyId', 'key'),
+    '/api/v1/keys/{keyId}/limits/models/{model}': modelLimitsPath('keyId', 'key'),
     '/api/v1/orgs/{orgId}/members': {
       get: op(
         'Members (any role)',

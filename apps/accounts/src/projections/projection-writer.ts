@@ -41,7 +41,7 @@ export interface RebuildReport {
   keyRecords: number;
   staleKeyRecordsRemoved: number;
   channels: number;
-  /** scopes (organisations, tenants, keys) whose limits were written */
+  /** scopes (organisations, tenants, keys; per-model too) whose limits were written */
   limits: number;
   /** limit hashes in Redis of scopes without limits in PostgreSQL, removed */
   staleLimitsRemoved: number;

@@ -89,6 +89,7 @@ const ACCOUNTS_TABLES = [
   'refresh_tokens',
   'audit_log',
   'scope_limits',
+  'scope_model_limits',
 ];
 
 let counter = 0;

@@ -100,3 +100,30 @@ export interface LimitsStateResponseDto extends LimitsResponseDto {
     concurrent: number;
   };
 }
+
+/** Scopes that may have per-model limits: `…/{tenants|keys}/{id}/limits/models/{model}`. */
+export const MODEL_LIMIT_SCOPES = ['tenant', 'key'] as const;
+export type ModelLimitScope = (typeof MODEL_LIMIT_SCOPES)[number];
+
+/**
+ * A public model name in a per-model limits path (URL-encoded there): 1–200 characters, a letter
+ * or digit first, then letters, digits and `. _ : / @ + -`.
+ */
+export const MODEL_LIMIT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
+export const MODEL_LIMIT_NAME_MESSAGE =
+  'model must be 1 to 200 characters: a letter or digit, then letters, digits or . _ : / @ + -';
+
+/** `PUT …/limits/models/{model}`: the six settings of one public model on a tenant or key. */
+export interface ModelLimitsResponseDto extends LimitsResponseDto {
+  model: string;
+}
+
+/** `GET …/limits/models/{model}`: settings plus the live counters of that model on the scope. */
+export interface ModelLimitsStateResponseDto extends LimitsStateResponseDto {
+  model: string;
+}
+
+/** `GET …/limits/models`: every model with per-model limits on the scope, by model name. */
+export interface ModelLimitsListResponseDto {
+  items: ModelLimitsResponseDto[];
+}

@@ -87,9 +87,16 @@ export type ProjectionChange =
   /**
    * The limits of one scope changed (already written to its admission limits hash, which the
    * admission script reads on every request; the message is for caches and observers).
-   * `id` is the organisation, tenant or key id.
+   * `id` is the organisation, tenant or key id; `model` is set when the per-model limits of that
+   * public model on the tenant or key changed.
    */
-  | { kind: 'limits'; scope: 'org' | 'tenant' | 'key'; id: string; organisationId: string }
+  | {
+      kind: 'limits';
+      scope: 'org' | 'tenant' | 'key';
+      id: string;
+      organisationId: string;
+      model?: string;
+    }
   | { kind: 'all' };
 
 export const DEFAULT_REDIS_PREFIX = 'tg:';
