@@ -13,6 +13,7 @@ import {
   type AdmitResult,
   describeRejection,
   DuplicateReservationError,
+  isAdmissionModel,
   MAX_ADMISSION_NANO,
   MAX_ADMISSION_TOKENS,
   rateLimitHeaders,
@@ -72,7 +73,8 @@ function isBug(err: unknown): boolean {
 
 /**
  * Admission on the hot path: one atomic Redis script per request checks the budgets, balance and
- * rate limits of key, tenant and organisation and reserves the request's estimated maximum cost
+ * rate limits of key, tenant and organisation (and those of the requested model on the key and the
+ * tenant, where set) and reserves the request's estimated maximum cost
  * (`AdmissionStore.admit`); the reservation is settled with the actual cost when the request's
  * usage is recorded, or released when nothing was produced. A sweeper on every replica releases
  * reservations a crashed replica left behind.
@@ -132,6 +134,9 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         orgId: r.organisationId,
         tenantId: r.tenantId,
         keyId: r.id,
+        // the public model asked for: its per-model limits on the key and tenant apply too (a name
+        // no per-model limit can be set on — accounts validates them — has none)
+        model: isAdmissionModel(ex.model) ? ex.model : null,
         timeZone: this.zone(r.billingTimeZone),
         estimatedTokens: tokens,
         estimatedCostNano: costNano,
