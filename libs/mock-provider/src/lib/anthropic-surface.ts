@@ -1,5 +1,6 @@
 import { type MockExchange, truncated } from './exchange';
 import { isObject, later, send, type Json } from './http';
+import { reportedPromptTokens } from './settings';
 import { garbledPlan, splitText, writeStream } from './stream';
 import {
   mockAnswer,
@@ -97,7 +98,7 @@ const event = (data: Json): string =>
 /** `POST /v1/messages`: an Anthropic message, JSON or the event stream. */
 export function anthropicMessages(x: MockExchange): void {
   const { req, res, body: b, model, s } = x;
-  const prompt = mockAnthropicPromptTokens(b);
+  const prompt = reportedPromptTokens(s, () => mockAnthropicPromptTokens(b));
   const call = s.tool_calls ? anthropicToolCall(b) : null;
   const id = x.nextId('msg');
   const toolId = x.nextId('toolu');

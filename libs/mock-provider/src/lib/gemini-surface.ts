@@ -1,5 +1,6 @@
 import { type MockExchange, truncated } from './exchange';
 import { isObject, later, send, type Json } from './http';
+import { reportedPromptTokens } from './settings';
 import { garbledPlan, writeStream } from './stream';
 import {
   mockAnswer,
@@ -97,7 +98,7 @@ function usageMetadata(prompt: number, output: number | null, cached: number): J
 /** `:generateContent` and `:streamGenerateContent?alt=sse`. */
 export function geminiGenerate(x: MockExchange): void {
   const { req, res, body: b, model, s } = x;
-  const prompt = mockGeminiPromptTokens(b);
+  const prompt = reportedPromptTokens(s, () => mockGeminiPromptTokens(b));
   const call = s.tool_calls ? geminiToolCall(b) : null;
   const responseId = x.nextId('resp');
   const candidate = (parts: Json[], finish: boolean): Json => {

@@ -1,4 +1,5 @@
 import { isObject, later, now, send, type Json } from './http';
+import { reportedPromptTokens } from './settings';
 import { truncated, type MockExchange } from './exchange';
 import { garbledPlan, splitText, writeStream, type StreamPlan } from './stream';
 import {
@@ -54,7 +55,7 @@ const AZURE_PROMPT_FILTER =
 /** `POST /v1/chat/completions` (and Azure's deployment route). */
 export function openAIChat(x: MockExchange, azure: boolean): void {
   const { res, body: b, model, s } = x;
-  const prompt = mockPromptTokens(b.messages);
+  const prompt = reportedPromptTokens(s, () => mockPromptTokens(b.messages));
   const call = s.tool_calls ? openAIToolCall(b) : null;
   if (x.stream) return openAIChatStream(x, azure, prompt, call);
   const completion = call ? mockToolCallTokens(call.arguments) : s.words;
@@ -141,7 +142,7 @@ function openAIChatStream(
 /** Legacy `POST /v1/completions` (text completions), JSON and SSE. */
 export function openAICompletions(x: MockExchange): void {
   const { req, res, body: b, model, s } = x;
-  const prompt = mockCompletionPromptTokens(b.prompt);
+  const prompt = reportedPromptTokens(s, () => mockCompletionPromptTokens(b.prompt));
   const id = x.nextId('cmpl');
   const head = `{"id":"${id}","object":"text_completion","created":${now()},"model":${JSON.stringify(model)},"choices":[`;
   const choice = (text: string, finish: string | null) =>
@@ -193,7 +194,7 @@ export function openAIEmbeddings(x: MockExchange): void {
       : `[${Array.from(v).join(',')}]`;
     return `{"object":"embedding","index":${index},"embedding":${embedding}}`;
   });
-  const tokens = mockEmbeddingTokens(input);
+  const tokens = reportedPromptTokens(s, () => mockEmbeddingTokens(input));
   const usage = s.omit_usage ? '' : `,"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}`;
   const out = `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(model)}${usage}}`;
   if (s.malformed_json) x.fault();

@@ -41,6 +41,16 @@ describe('resolveSettings', () => {
     });
   });
 
+  it('reads prompt_tokens (default -1: count as usual) from a header, clamped to -1 at least', () => {
+    expect(BUILT_IN_SETTINGS.prompt_tokens).toBe(-1);
+    const none = { defaults: {}, models: {} };
+    expect(
+      resolveSettings(BUILT_IN_SETTINGS, none, 'm', null, { 'x-mock-prompt-tokens': '823' })
+        .prompt_tokens,
+    ).toBe(823);
+    expect(pickSettings({ prompt_tokens: -7 })).toEqual({ prompt_tokens: -1 });
+  });
+
   it('reads boolean faults from headers', () => {
     const sut = resolveSettings(BUILT_IN_SETTINGS, { defaults: {}, models: {} }, 'm', null, {
       'x-mock-wrong-content-type': '1',

@@ -34,6 +34,11 @@ export interface MockSettings {
   /** prompt tokens reported as read from the provider's prompt cache (at most the prompt) */
   cached_tokens: number;
   /**
+   * report exactly this many prompt tokens on every surface, whatever the request says (-1 = count
+   * them as wire.ts describes); lets a test make the provider's count equal a gateway's estimate
+   */
+  prompt_tokens: number;
+  /**
    * answer a request that offers tools with a call of one of them (see mockToolDecision): false
    * makes the mock answer with text whatever the tools and tool choice say
    */
@@ -56,6 +61,7 @@ export const BUILT_IN_SETTINGS: Readonly<MockSettings> = {
   wrong_content_type: false,
   omit_usage: false,
   cached_tokens: 0,
+  prompt_tokens: -1,
   tool_calls: true,
 };
 
@@ -73,6 +79,7 @@ const LIMITS: Record<MockSettingName, [number, number] | 'bool'> = {
   wrong_content_type: 'bool',
   omit_usage: 'bool',
   cached_tokens: [0, 1_000_000_000],
+  prompt_tokens: [-1, 1_000_000_000],
   tool_calls: 'bool',
 };
 
@@ -137,3 +144,7 @@ export function resolveSettings(
   }
   return Object.assign(s, pickSettings(fromHeaders));
 }
+
+/** The prompt tokens to report: the `prompt_tokens` setting when set, else the mock's own count. */
+export const reportedPromptTokens = (s: MockSettings, count: () => number): number =>
+  s.prompt_tokens >= 0 ? s.prompt_tokens : count();

@@ -303,4 +303,86 @@ describe('mock provider surfaces', () => {
       expect(sut.stats().completions).toBe(2);
     });
   });
+
+  describe('the prompt_tokens setting', () => {
+    const openai = { authorization: 'Bearer sk-mock' };
+    const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a a a a' }] };
+    const usageOf = (text: string) => (JSON.parse(text) as { usage: Record<string, number> }).usage;
+
+    it('reports exactly that many prompt tokens on every surface, by header, body or model', async () => {
+      const byHeader = await post(sut, '/v1/chat/completions', chat, {
+        ...openai,
+        'x-mock-prompt-tokens': '823',
+        'x-mock-words': '3',
+      });
+      expect(usageOf(byHeader.text)).toMatchObject({
+        prompt_tokens: 823,
+        completion_tokens: 3,
+        total_tokens: 826,
+      });
+
+      const streamed = await post(
+        sut,
+        '/v1/chat/completions',
+        { ...chat, stream: true, stream_options: { include_usage: true } },
+        { ...openai, 'x-mock-prompt-tokens': '77', 'x-mock-chunks': '2' },
+      );
+      const events = streamed.text.split('\n\n').filter(Boolean);
+      expect(JSON.parse((events.at(-2) as string).slice(6)).usage).toMatchObject({
+        prompt_tokens: 77,
+        completion_tokens: 2,
+      });
+
+      const completion = await post(
+        sut,
+        '/v1/completions',
+        { model: 'inst', prompt: 'Say hi', mock: { prompt_tokens: 40 } },
+        openai,
+      );
+      expect(usageOf(completion.text).prompt_tokens).toBe(40);
+
+      const embedding = await post(
+        sut,
+        '/v1/embeddings',
+        { model: 'text-embedding-3-small', input: ['one two', 'three'] },
+        { ...openai, 'x-mock-prompt-tokens': '0' },
+      );
+      expect(usageOf(embedding.text)).toEqual({ prompt_tokens: 0, total_tokens: 0 });
+
+      // per model, as POST /__config sets it
+      sut.configure({ models: { 'claude-mock': { prompt_tokens: 500 } } });
+      const msg = await anthropic.messages.create({
+        model: 'claude-mock',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'a a a a' }],
+      });
+      expect(msg.usage.input_tokens).toBe(500);
+      const other = await anthropic.messages.create({
+        model: 'claude-other',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'a a a a' }],
+      });
+      expect(other.usage.input_tokens).toBe(5);
+
+      const gemini = await post(sut, '/v1beta/models/gemini-mock:generateContent', GEMINI_BODY, {
+        ...GEMINI_HEADERS,
+        'x-mock-prompt-tokens': '64',
+      });
+      expect(
+        (JSON.parse(gemini.text) as { usageMetadata: { promptTokenCount: number } }).usageMetadata
+          .promptTokenCount,
+      ).toBe(64);
+    });
+
+    it('counts the prompt as usual at -1, the default', async () => {
+      const counted = await post(sut, '/v1/chat/completions', chat, {
+        ...openai,
+        'x-mock-prompt-tokens': '-1',
+      });
+      expect(usageOf(counted.text).prompt_tokens).toBe(5);
+      expect(
+        usageOf((await post(sut, '/v1/chat/completions', chat, openai)).text).prompt_tokens,
+      ).toBe(5);
+    });
+  });
 });

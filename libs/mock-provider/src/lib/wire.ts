@@ -8,7 +8,8 @@
  *   or the length of each token-array input;
  * - completion tokens = the words produced (one word per streamed content chunk), or for a tool
  *   call ceil(length of its arguments JSON / 4);
- * - cached prompt tokens = the `cached_tokens` setting, at most the prompt tokens.
+ * - cached prompt tokens = the `cached_tokens` setting, at most the prompt tokens;
+ * - the `prompt_tokens` setting, when 0 or more, replaces every prompt count above.
  */
 
 const VOCABULARY = (
