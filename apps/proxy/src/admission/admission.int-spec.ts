@@ -241,12 +241,15 @@ describe('admission on the proxy', () => {
     });
 
     it('refuses a request larger than the tpm limit without Retry-After (waiting does not help)', async () => {
-      const k = await limitedKey({ tpm: 100 });
+      // the limit is exactly what the small request reserves (its prompt bound and max_tokens)
+      const small = estimateRequest(ProxyEndpoint.ChatCompletions, chat({ max_tokens: 20 }), 500);
+      const tpm = small.promptTokens + small.maxOutputTokens;
+      const k = await limitedKey({ tpm });
       const refused = await post(k, chat({ max_tokens: 1000 }));
       expect(refused.status).toBe(429);
       expect(refused.json.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'tokens' });
       expect(refused.headers.get('retry-after')).toBeNull();
-      expect(refused.headers.get('x-ratelimit-limit-tokens')).toBe('100');
+      expect(refused.headers.get('x-ratelimit-limit-tokens')).toBe(String(tpm));
       expect((await post(k, chat({ max_tokens: 20 }))).status).toBe(200);
     });
 
@@ -343,6 +346,36 @@ describe('admission on the proxy', () => {
       const spent = await settledSpend(k);
       expect(spent).toBe(EXACT_COST * N);
       expect(spent).toBeLessThanOrEqual(EXACT_COST * N + EXACT_COST / 2n);
+    });
+    it('never spends beyond a budget when the provider counts far more prompt tokens than 4 characters per token', async () => {
+      // 400 one-letter words: the mock counts a token per word (1 + 400); the heuristic makes 203
+      const messages = [
+        { role: 'user', content: Array.from({ length: 400 }, () => 'a').join(' ') },
+      ];
+      const body = { model: 'gpt-4o-mini', messages, max_tokens: 10 };
+      const provider = computeCostNano({ inputTokens: 401, outputTokens: 10 }, MINI);
+      const heuristic = estimateRequest(ProxyEndpoint.ChatCompletions, body, 500, 'heuristic');
+      expect(heuristic.promptTokens).toBe(203);
+      const bound = estimateRequest(ProxyEndpoint.ChatCompletions, body, 500);
+      expect(bound.promptTokens).toBeGreaterThanOrEqual(401);
+      // 20.5 reservations of the heuristic: it would admit 20 at once, each settling at ~1.8 times
+      const budget = (computeCostNano({ inputTokens: 203, outputTokens: 10 }, MINI) * 41n) / 2n;
+      const k = await limitedKey({ totalBudgetNano: budget });
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, () => post(k, body, { 'x-mock-words': '10' })),
+      );
+      const ok = answers.filter((a) => a.status === 200);
+      expect(ok.length).toBeGreaterThan(0);
+      for (const a of answers)
+        if (a.status !== 200) expect(a.json.error?.code).toBe('insufficient_quota');
+      const spent = await settledSpend(k);
+      expect(spent).toBe(provider * BigInt(ok.length));
+      expect(spent).toBeLessThanOrEqual(budget);
+      const event = await h.usage(ok[0]?.requestId ?? '');
+      expect(event.inputTokens).toBe(401);
+      expect(BigInt(event.reservedCostNanoUsd)).toBe(
+        computeCostNano({ inputTokens: bound.promptTokens, outputTokens: 10 }, MINI),
+      );
     });
   });
 

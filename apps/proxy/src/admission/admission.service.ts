@@ -25,7 +25,7 @@ import { RedisClients } from '../projections/redis-clients';
 import type { Exchange } from '../v1/exchange';
 import { ProxyError, ProxyErrorCode } from '../v1/proxy-error';
 import { PriceBook } from './price-book';
-import type { RequestEstimate } from './request-estimate';
+import type { PromptEstimateMode, RequestEstimate } from './request-estimate';
 
 /** Settlement attempts after the first: a settle is idempotent, so retrying is safe. */
 const SETTLE_RETRY_DELAYS_MS = [200, 1_000, 5_000];
@@ -84,6 +84,8 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger('Admission');
   readonly store: AdmissionStore;
   private readonly defaultMaxOutputTokens: number;
+  /** how the request pipeline estimates the prompt part of a reservation */
+  readonly promptEstimate: PromptEstimateMode;
   private readonly ttlMs: number;
   private readonly sweepIntervalMs: number;
   private sweeper: NodeJS.Timeout | null = null;
@@ -91,13 +93,17 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
   private readonly zones = new Map<string, string>();
   private lastOutageLog = 0;
   private lastSettleLog = 0;
+  /** `ADMISSION_ENABLED`: when false, requests are never checked, reserved or settled */
+  readonly enabled: boolean;
 
   constructor(
     @Inject(PROXY_CONFIG) config: ProxyConfig,
     redis: RedisClients,
     readonly prices: PriceBook,
   ) {
+    this.enabled = config.ADMISSION_ENABLED === 'true';
     this.defaultMaxOutputTokens = config.ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS;
+    this.promptEstimate = config.ADMISSION_PROMPT_ESTIMATE;
     this.ttlMs = config.ADMISSION_RESERVATION_TTL_MS;
     this.sweepIntervalMs = config.ADMISSION_SWEEP_INTERVAL_MS;
     this.store = new AdmissionStore(redis.commands, {
@@ -236,6 +242,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
   // ---- sweeper ------------------------------------------------------------------------------
 
   onApplicationBootstrap(): void {
+    if (!this.enabled) return;
     this.sweeper = setInterval(() => {
       this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = null));
     }, this.sweepIntervalMs);

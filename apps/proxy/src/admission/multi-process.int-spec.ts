@@ -3,6 +3,7 @@ import {
   type KeyRecordProjection,
   type PriceProjection,
   projectionKeys,
+  ProxyEndpoint,
 } from '@tollgate/contracts';
 import { type RunningMockProvider, startMockProvider } from '@tollgate/mock-provider';
 import { computeCostNano, type TokenPrice } from '@tollgate/pricing';
@@ -21,6 +22,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { newKeySecret, sha256, UPSTREAM_KEY } from '../testing/proxy-harness';
+import { estimateRequest } from './request-estimate';
 
 /**
  * The issue's proof across replicas: three proxy processes (the built dist, as deployed) share one
@@ -37,6 +39,11 @@ const REQUESTS = 500;
 const WORDS = 10;
 const PRICE: TokenPrice = { inputNanoUsdPerMTok: 0n, outputNanoUsdPerMTok: 1_000_000_000_000n };
 const COST = computeCostNano({ inputTokens: 0, outputTokens: WORDS }, PRICE);
+const CHAT_BODY = {
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'count to ten' }],
+  max_tokens: WORDS,
+};
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -103,11 +110,7 @@ describe('admission across 3 proxy processes', () => {
             'x-mock-words': String(WORDS),
             ...extraHeaders,
           },
-          body: JSON.stringify({
-            model: 'gpt-4o-mini',
-            messages: [{ role: 'user', content: 'count to ten' }],
-            max_tokens: WORDS,
-          }),
+          body: JSON.stringify(CHAT_BODY),
           signal: AbortSignal.timeout(30_000),
         });
         const body = (await res.json()) as { error?: { code: string | null } };
@@ -311,10 +314,11 @@ describe('admission across 3 proxy processes', () => {
     expect(conc.filter((a) => a.status === 200)).toHaveLength(12);
     expect(rateCode(conc)).toBe(true);
 
-    // tokens per minute: the estimate (prompt estimate + max_tokens) is reserved, the actual
+    // tokens per minute: the estimate (prompt bound + max_tokens) is reserved, the actual
     // count settled, so at least limit / estimate get in and never more tokens than the limit
     const tpmKey = await addKey(orgId, tenantId);
-    const estimate = 3 + Math.ceil('count to ten'.length / 4) + WORDS;
+    const reserved = estimateRequest(ProxyEndpoint.ChatCompletions, CHAT_BODY, 4096);
+    const estimate = reserved.promptTokens + reserved.maxOutputTokens;
     const limit = 100 * estimate;
     await store.writeLimits(
       { kind: 'key', orgId, keyId: tpmKey.record.id },

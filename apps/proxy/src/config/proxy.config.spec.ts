@@ -15,6 +15,8 @@ describe('loadProxyConfig', () => {
       TOLLGATE_QUEUE_PREFIX: '{tollgate}',
       MAX_BODY_BYTES: 10 * 1024 * 1024,
       FORWARD_HEADER_PREFIXES: 'x-mock-',
+      ADMISSION_ENABLED: 'true',
+      ADMISSION_PROMPT_ESTIMATE: 'bound',
       ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS: 4096,
       ADMISSION_RESERVATION_TTL_MS: 900_000,
       ADMISSION_SWEEP_INTERVAL_MS: 15_000,
@@ -32,6 +34,17 @@ describe('loadProxyConfig', () => {
     expect(() => loadProxyConfig({ ...env, ADMISSION_SWEEP_INTERVAL_MS: 'often' })).toThrow(
       /ADMISSION_SWEEP_INTERVAL_MS/,
     );
+    expect(() => loadProxyConfig({ ...env, ADMISSION_ENABLED: 'yes' })).toThrow(/ADMISSION_ENABLED/);
+    expect(() => loadProxyConfig({ ...env, ADMISSION_PROMPT_ESTIMATE: 'guess' })).toThrow(
+      /ADMISSION_PROMPT_ESTIMATE/,
+    );
+  });
+
+  it('keeps the four-characters-per-token prompt estimate available', () => {
+    expect(
+      loadProxyConfig({ TOLLGATE_ENCRYPTION_KEY: KEY, ADMISSION_PROMPT_ESTIMATE: 'heuristic' })
+        .ADMISSION_PROMPT_ESTIMATE,
+    ).toBe('heuristic');
   });
 
   it('converts numbers from the environment', () => {

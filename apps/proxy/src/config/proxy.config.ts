@@ -82,6 +82,17 @@ export class ProxyConfig {
   /** how long an open circuit stays open before one probe request is let through */
   @IsInt() @Min(100) BREAKER_COOLDOWN_MS: number = 30_000;
 
+  /**
+   * `false` turns admission off: no budget, rate limit, concurrency limit or prepaid balance is
+   * enforced and no Redis round trip is made for it (for deployments that meter but never limit)
+   */
+  @IsIn(['true', 'false']) ADMISSION_ENABLED: 'true' | 'false' = 'true';
+  /**
+   * the prompt part of a reservation: `bound` (an upper bound of what a provider can count, so a
+   * request never settles above its reservation) or `heuristic` (four characters per token:
+   * reserves less, but text with more tokens per character or images can overspend a budget)
+   */
+  @IsIn(['bound', 'heuristic']) ADMISSION_PROMPT_ESTIMATE: 'bound' | 'heuristic' = 'bound';
   /** output tokens reserved for a request that sets no `max_tokens` (times its `n`) */
   @IsInt() @Min(1) @Max(10_000_000) ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS: number = 4096;
   /**

@@ -133,8 +133,15 @@ export class RequestPipeline {
       ex.reject(call);
       return null;
     }
-    const estimate = estimateRequest(ex.endpoint, checked.value, this.admission.maxOutputCap);
-    if (!(await this.admission.admit(ex, auth.key, estimate))) return null;
+    if (this.admission.enabled) {
+      const estimate = estimateRequest(
+        ex.endpoint,
+        checked.value,
+        this.admission.maxOutputCap,
+        this.admission.promptEstimate,
+      );
+      if (!(await this.admission.admit(ex, auth.key, estimate))) return null;
+    }
     return { body: checked.value, raw: raw as Buffer, call };
   }
 
