@@ -46,6 +46,9 @@ Targets
                            admission  a key of its own organisation with day/month/total budgets, rpm, tpm and
                                       a concurrency limit on the key, its tenant and its organisation (set high
                                       enough never to refuse): what the admission script costs
+                           no-admission  a second proxy process started with ADMISSION_ENABLED=false
+                                      (port --proxy-port + 1, same placement), the plain key: the
+                                      proxy with admission off
 
 Load (every run is bounded by --duration and --max-requests)
   --connections LIST     non-stream chat connection counts (default 1,32)
@@ -134,7 +137,8 @@ function loopbackUrl(raw, what) {
 loopbackUrl(CFG.redisUrl, 'redis');
 if (A.proxy && !A.key) throw new Error('--proxy needs --key');
 for (const v of CFG.variants)
-  if (v !== 'routed' && v !== 'admission') throw new Error(`unknown --variants entry ${v}`);
+  if (!['routed', 'admission', 'no-admission'].includes(v))
+    throw new Error(`unknown --variants entry ${v}`);
 if (A.proxy && CFG.variants.length) throw new Error('--variants needs the self-managed proxy (no --proxy)');
 
 // ---------------------------------------------------------------- small helpers
@@ -605,6 +609,7 @@ async function main() {
   await waitHttp(`${mockBase}/health`, { child: mock });
 
   let proxy;
+  let noAdmissionProxy = null;
   if (A.proxy) {
     const u = loopbackUrl(String(A.proxy), 'proxy');
     const pid = A['proxy-pid'] ? Number(A['proxy-pid']) : null;
@@ -619,21 +624,17 @@ async function main() {
     buildIfMissing('proxy', PROXY_MAIN);
     await assertPortFree(CFG.proxyPort, 'proxy');
     const state = await setUpRedis(mockBase);
-    const child = startChild(
-      'proxy',
-      path.join(ROOT, PROXY_MAIN),
-      {
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(CFG.proxyPort),
-        LOG_LEVEL: 'warn',
-        REDIS_URL: CFG.redisUrl,
-        TOLLGATE_REDIS_PREFIX: state.prefix,
-        TOLLGATE_QUEUE_PREFIX: state.queuePrefix,
-        TOLLGATE_ENCRYPTION_KEY: state.encryptionKey,
-      },
-      CFG.pin ? 0 : undefined,
-    );
+    const proxyEnv = {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(CFG.proxyPort),
+      LOG_LEVEL: 'warn',
+      REDIS_URL: CFG.redisUrl,
+      TOLLGATE_REDIS_PREFIX: state.prefix,
+      TOLLGATE_QUEUE_PREFIX: state.queuePrefix,
+      TOLLGATE_ENCRYPTION_KEY: state.encryptionKey,
+    };
+    const child = startChild('proxy', path.join(ROOT, PROXY_MAIN), proxyEnv, CFG.pin ? 0 : undefined);
     proxy = {
       name: 'proxy',
       origin: `http://127.0.0.1:${CFG.proxyPort}`,
@@ -641,6 +642,22 @@ async function main() {
       pid: child.pid,
     };
     await waitHttp(`${proxy.origin}/health/ready`, { child });
+    if (CFG.variants.includes('no-admission')) {
+      await assertPortFree(CFG.proxyPort + 1, 'proxy without admission');
+      const off = startChild(
+        'proxy-no-admission',
+        path.join(ROOT, PROXY_MAIN),
+        { ...proxyEnv, PORT: String(CFG.proxyPort + 1), ADMISSION_ENABLED: 'false' },
+        CFG.pin ? 0 : undefined,
+      );
+      noAdmissionProxy = {
+        name: 'no-admission',
+        origin: `http://127.0.0.1:${CFG.proxyPort + 1}`,
+        headers: proxy.headers,
+        pid: off.pid,
+      };
+      await waitHttp(`${noAdmissionProxy.origin}/health/ready`, { child: off });
+    }
   }
   const direct = {
     name: 'direct',
@@ -657,12 +674,13 @@ async function main() {
         body: withModel(BODY, ROUTED_MODEL),
         streamBody: withModel(STREAM_BODY, ROUTED_MODEL),
       });
-    else
+    else if (v === 'admission')
       variants.push({
         ...proxy,
         name: 'admission',
         headers: { ...proxy.headers, authorization: `Bearer ${STATE.admissionKey}` },
       });
+    else variants.push(noAdmissionProxy);
   }
   const targets = [direct, proxy, ...variants];
   for (const t of targets) await check(t);
