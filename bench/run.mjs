@@ -68,6 +68,7 @@ Placement and noise
   --quiet-wait-s S       before each run wait up to S seconds for the machine to be quiet (default 15)
 
 Output
+  --cpu-prof DIR         write V8 CPU profiles of the self-managed proxies to DIR (on exit)
   --out FILE             JSON results (default bench/results/bench-<stamp>.json)
   --quick                rounds=1 duration=2 warmup=0.5
 `;
@@ -240,10 +241,15 @@ fs.mkdirSync(logDir, { recursive: true });
 function startChild(name, script, env, cpu) {
   const logFile = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(logFile, 'w');
+  // --cpu-prof DIR: V8 CPU profiles of the proxies (written when they exit), for chrome://inspect
+  const nodeArgs =
+    A['cpu-prof'] && name.startsWith('proxy')
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(String(A['cpu-prof']))}`, script]
+      : [script];
   const [cmd, args] =
     cpu !== undefined
-      ? ['taskset', ['-c', String(cpu), process.execPath, script]]
-      : [process.execPath, [script]];
+      ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
   const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
