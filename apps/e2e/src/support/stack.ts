@@ -20,6 +20,8 @@ export interface Stack {
   accountsUrl: string;
   billingUrl: string;
   proxyUrl: string;
+  /** every proxy process (the first is `proxyUrl`); more than one with `{ proxies: n }` */
+  proxyUrls: string[];
   /** '' unless started with `{ portal: true }` */
   portalUrl: string;
   /** the mock provider's base URL; its OpenAI surface is under `/v1` */
@@ -33,10 +35,16 @@ export interface Stack {
   billingSchema: string;
   /** kills every child (SIGTERM, then SIGKILL), drops the schemas and deletes the Redis keys */
   stop(): Promise<void>;
+  /** SIGKILLs the proxy process at `proxyUrls[index]` (a crashed replica); `stop()` expects it gone */
+  killProxy(index: number): Promise<void>;
 }
 
 export interface StartStackOptions {
   portal?: boolean;
+  /** proxy processes sharing the stack's Redis and queue prefixes (replicas); default 1 */
+  proxies?: number;
+  /** extra environment for every proxy process (timeouts, breaker settings…) */
+  proxyEnv?: Record<string, string>;
 }
 
 export const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
@@ -158,6 +166,10 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
   const accountsUrl = `http://127.0.0.1:${accountsPort}`;
   const billingUrl = `http://127.0.0.1:${billingPort}`;
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const extraProxyPorts = await Promise.all(
+    Array.from({ length: Math.max(0, (opts.proxies ?? 1) - 1) }, () => freePort()),
+  );
+  const proxyUrls = [proxyUrl, ...extraProxyPorts.map((p) => `http://127.0.0.1:${p}`)];
   const portalUrl = opts.portal ? `http://127.0.0.1:${portalPort}` : '';
 
   // Each process gets only what it needs: a service never sees another's secrets.
@@ -185,11 +197,16 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
     DATABASE_URL: databaseUrl,
     DB_SCHEMA: billingSchema,
     JWT_SECRET: jwtSecret,
+    // seals the alert webhook signing secrets (as in docker-compose and k8s)
+    TOLLGATE_ENCRYPTION_KEY: encryptionKey,
   };
-  const proxyEnv = { ...redisEnv, TOLLGATE_ENCRYPTION_KEY: encryptionKey };
+  const proxyEnv = { ...opts.proxyEnv, ...redisEnv, TOLLGATE_ENCRYPTION_KEY: encryptionKey };
 
   const children: Child[] = [];
   let stopped = false;
+  /** children a test killed on purpose: not reported as having died */
+  const killed = new Set<Child>();
+  const proxies: Child[] = [];
 
   const launch = (
     name: string,
@@ -278,7 +295,7 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    const died = children.filter((c) => c.longLived && c.exited);
+    const died = children.filter((c) => c.longLived && c.exited && !killed.has(c));
     const running = children.filter((c) => !c.exited);
     for (const c of running) c.proc.kill('SIGTERM');
     await Promise.race([Promise.all(running.map((c) => c.exitPromise)), deadline(STOP_GRACE_MS)]);
@@ -331,6 +348,11 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       HEALTH_PORT: String(workerHealthPort),
     });
     const proxy = launch('proxy', [ENTRIES.proxyMain], { ...proxyEnv, PORT: String(proxyPort) });
+    const replicas = extraProxyPorts.map((port, i) => ({
+      child: launch(`proxy-${i + 2}`, [ENTRIES.proxyMain], { ...proxyEnv, PORT: String(port) }),
+      url: `http://127.0.0.1:${port}`,
+    }));
+    proxies.push(proxy, ...replicas.map((r) => r.child));
 
     await Promise.all([
       waitReadyTcpOrHttp(mock, mockUrl),
@@ -338,6 +360,7 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       waitReady(billing, `${billingUrl}/health/ready`),
       waitReady(worker, `http://127.0.0.1:${workerHealthPort}/health/ready`),
       waitReady(proxy, `${proxyUrl}/health/ready`),
+      ...replicas.map((r) => waitReady(r.child, `${r.url}/health/ready`)),
     ]);
 
     if (opts.portal) {
@@ -362,6 +385,7 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
     accountsUrl,
     billingUrl,
     proxyUrl,
+    proxyUrls,
     portalUrl,
     mockUrl,
     admin,
@@ -371,6 +395,13 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
     accountsSchema,
     billingSchema,
     stop,
+    killProxy: async (index: number): Promise<void> => {
+      const c = proxies[index];
+      if (!c) throw new Error(`no proxy process ${index}`);
+      killed.add(c);
+      c.proc.kill('SIGKILL');
+      await c.exitPromise;
+    },
   };
 
   /** The mock provider may have no health route: any HTTP answer means it is listening. */
