@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { waitFor } from '@tollgate/server-testing';
 import { TollgateApi, expectStatus } from './support/api';
+import { PortalBrowser } from './support/browser';
 import { startStack, type Stack } from './support/stack';
 
 /**
@@ -15,17 +13,6 @@ import { startStack, type Stack } from './support/stack';
  * refused input shows the API's problem details instead of breaking the page.
  */
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const MODEL = 'gpt-4o-mini';
 const SESSION_COOKIE = 'tg_session';
 
@@ -45,28 +32,16 @@ function base64urlJson(value: unknown): string {
 
 describe('the portal in a browser', () => {
   let stack: Stack;
+  let browser: PortalBrowser;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir = '';
   // filled in as the journey goes
   let tenantPath = '';
   let secret = '';
   let requestId = '';
 
-  /** Runs one step; on failure saves a screenshot to /tmp and names it in the error. */
-  async function step(name: string, fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      const file = path.join(os.tmpdir(), `portal-e2e-${uniq}-${name.replace(/\W+/g, '-')}.png`);
-      const shot = await page
-        .screenshot({ path: file, fullPage: true })
-        .then(() => `screenshot: ${file}`)
-        .catch((e: unknown) => `no screenshot (${String(e)})`);
-      const message = err instanceof Error ? err.message : String(err);
-      throw new Error(`${name} failed at ${page.url()} (${shot}):\n${message}`, { cause: err });
-    }
-  }
+  /** Runs one step; a failure names the page's URL and a screenshot (see PortalBrowser.step). */
+  const step = (name: string, fn: () => Promise<void>): Promise<void> => browser.step(name, fn);
 
   async function sessionCookie() {
     const cookies = await context.cookies(stack.portalUrl);
@@ -95,21 +70,12 @@ describe('the portal in a browser', () => {
     expectStatus(channel, 201, 'create channel');
     await api.putPrice(admin.accessToken, MODEL, '0.15', '0.6');
 
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'tollgate-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      baseURL: stack.portalUrl,
-      viewport: { width: 1280, height: 900 },
-    });
-    context.setDefaultTimeout(15_000);
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await PortalBrowser.open(stack.portalUrl, 'portal-e2e-' + uniq);
+    ({ context, page } = browser);
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await stack?.stop();
   }, 60_000);
 
