@@ -103,7 +103,8 @@ describe('RoutedCall: the attempts of one request', () => {
         { timeoutMs: 3000, what: 'fallback turned off' },
       );
       expect(openAIErrorOf(off)).toMatchObject({ code: 'upstream_error' });
-      expect(chatRequests(good)).toBe(1);
+      // polls made before the change reached the proxy may still have fallen back: count from here
+      const goodCalls = chatRequests(good);
       expect(await h.usage(off.requestId)).toMatchObject({
         outcome: UsageOutcome.UpstreamError,
         httpStatus: 502,
@@ -113,7 +114,7 @@ describe('RoutedCall: the attempts of one request', () => {
       const fresh = await h.addKey({ allowFallback: false });
       const s = await postChat(h, fresh.secret, { stream: true });
       expect(s.status).toBe(502);
-      expect(chatRequests(good)).toBe(1);
+      expect(chatRequests(good)).toBe(goodCalls);
     });
   });
 
