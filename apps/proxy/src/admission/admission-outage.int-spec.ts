@@ -74,12 +74,14 @@ describe('admission while Redis is unreachable', () => {
     openKey = await h.addKey({ admissionFailOpen: true });
     // both keys are in the proxy's cache before Redis goes away
     for (const k of [closedKey, openKey]) expect((await post(k)).status).toBe(200);
-  });
+  }, 30_000);
+  // closing drains the proxy and flushes usage events that waited for Redis: more than jest's
+  // default 5 s hook time on a loaded machine
   afterAll(async () => {
     await h.closeApp();
     await relay.cut();
     await h.close();
-  });
+  }, 30_000);
 
   it('fails closed with 503 by default, and open for a key that chose it', async () => {
     await relay.cut();
