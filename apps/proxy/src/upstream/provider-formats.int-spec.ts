@@ -268,6 +268,20 @@ describe('provider wire formats (OpenAI clients through Azure, Anthropic and Gem
       expect((response as APIError).code).toBe('upstream_auth_failed');
     });
 
+    it('refuses a request the channel format cannot express, metered as rejected', async () => {
+      const before = h.mock.stats().byModel['claude-mock']?.requests ?? 0;
+      const err = (await client.chat.completions
+        .create({ model: 'claude-mock', messages: MESSAGES, n: 2 })
+        .catch((e: unknown) => e)) as APIError;
+      expect(err.status).toBe(400);
+      expect(err.param).toBe('n');
+      expect(h.mock.stats().byModel['claude-mock']?.requests ?? 0).toBe(before);
+      expect(await h.usage(err.headers?.get('x-request-id') ?? null)).toMatchObject({
+        outcome: UsageOutcome.Rejected,
+        httpStatus: 400,
+      });
+    });
+
     it('refuses embeddings for a model an Anthropic channel serves, saying why', async () => {
       const err = (await client.embeddings
         .create({ model: 'claude-embed', input: 'hi' })

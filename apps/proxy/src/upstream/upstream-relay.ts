@@ -311,7 +311,8 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
     this.channel = channel;
     this.observer = observer;
     this.ex.channel = channel;
-    this.fail(e, REJECTED);
+    // nothing went upstream: metered as a refusal, not as a provider error
+    this.fail(e, REJECTED, UsageOutcome.Rejected);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -437,9 +438,14 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
   /**
    * Answers with an error (or ends a started stream with one) and records `upstream_error` —
    * unless the observer hands the request to another attempt. `f` says what the failure means
-   * for routing; null for the proxy's own cuts (shutdown).
+   * for routing; null for the proxy's own cuts (shutdown). `outcome` is what the usage event
+   * records when this failure is the answer.
    */
-  protected fail(e: ProxyError, f: AttemptFailure | null = SERVER): void {
+  protected fail(
+    e: ProxyError,
+    f: AttemptFailure | null = SERVER,
+    outcome: UsageOutcome = UsageOutcome.UpstreamError,
+  ): void {
     if (this.finished) return;
     this.settle();
     this.abortUpstream(new Error(e.message));
@@ -457,7 +463,7 @@ export abstract class UpstreamRelay implements Dispatcher.DispatchHandler, Inter
       this.endAfterFailure(e);
     }
     this.ex.record(
-      UsageOutcome.UpstreamError,
+      outcome,
       status,
       toOpenAIError(e).body.error.code ?? e.code,
       p.usage,

@@ -68,6 +68,8 @@ export class Exchange {
     if (this.deps.drain.isDraining) this.res.shouldKeepAlive = false;
     if (this.rateLimitHeaders) Object.assign(headers, this.rateLimitHeaders);
     headers['x-request-id'] = this.requestId;
+    // Anthropic's SDKs read their request id (`requestID`, `_request_id`) from `request-id`
+    if (this.errorFormat === 'anthropic') headers['request-id'] = this.requestId;
     this.res.writeHead(status, headers);
   }
 

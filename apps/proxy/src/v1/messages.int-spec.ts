@@ -87,6 +87,8 @@ describe('POST /v1/messages (Anthropic-compatible)', () => {
         max_tokens: 100,
         messages: [{ role: 'system' }, { role: 'user', content: USER }],
       });
+      // the SDK's own request id header
+      expect(response.headers.get('request-id')).toBe(response.headers.get('x-request-id'));
       expect(await h.usage(response.headers.get('x-request-id'))).toMatchObject({
         endpoint: 'messages',
         provider: 'openai',
