@@ -28,35 +28,10 @@ export const nullableCountTransformer: ValueTransformer = {
 };
 
 /**
- * Budgets and rate limits of one scope; `scopeId` is the organisation, tenant or key id. A null
- * column is unlimited; a row whose columns are all null is the same as no row.
+ * The six limit settings and the timestamps, shared by the scope and per-model limit tables. A null
+ * column is unlimited.
  */
-@Entity({ name: 'scope_limits' })
-@Unique('scope_limits_scope_key', ['scope', 'scopeId'])
-@Check('scope_limits_scope_check', `scope IN ('org', 'tenant', 'key')`)
-@Check(
-  'scope_limits_non_negative_check',
-  `daily_budget_nano >= 0 AND monthly_budget_nano >= 0 AND total_budget_nano >= 0 AND rpm >= 0 AND tpm >= 0 AND max_concurrent >= 0`,
-)
-@Index('scope_limits_organisation_idx', ['organisationId'])
-@Index('scope_limits_updated_idx', ['updatedAt'])
-export class ScopeLimitsEntity {
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ name: 'organisation_id', type: 'uuid' })
-  organisationId!: string;
-
-  @ManyToOne(() => OrganisationEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organisation_id', foreignKeyConstraintName: 'scope_limits_organisation_fk' })
-  organisation?: OrganisationEntity;
-
-  @Column({ type: 'varchar', length: 8 })
-  scope!: LimitScope;
-
-  @Column({ name: 'scope_id', type: 'uuid' })
-  scopeId!: string;
-
+export abstract class LimitColumns {
   @Column({
     name: 'daily_budget_nano',
     type: 'bigint',
@@ -95,4 +70,35 @@ export class ScopeLimitsEntity {
 
   @UpdateDateColumn(timestampColumn('updated_at'))
   updatedAt!: Date;
+}
+
+/**
+ * Budgets and rate limits of one scope; `scopeId` is the organisation, tenant or key id. A null
+ * column is unlimited; a row whose columns are all null is the same as no row.
+ */
+@Entity({ name: 'scope_limits' })
+@Unique('scope_limits_scope_key', ['scope', 'scopeId'])
+@Check('scope_limits_scope_check', `scope IN ('org', 'tenant', 'key')`)
+@Check(
+  'scope_limits_non_negative_check',
+  `daily_budget_nano >= 0 AND monthly_budget_nano >= 0 AND total_budget_nano >= 0 AND rpm >= 0 AND tpm >= 0 AND max_concurrent >= 0`,
+)
+@Index('scope_limits_organisation_idx', ['organisationId'])
+@Index('scope_limits_updated_idx', ['updatedAt'])
+export class ScopeLimitsEntity extends LimitColumns {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'organisation_id', type: 'uuid' })
+  organisationId!: string;
+
+  @ManyToOne(() => OrganisationEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organisation_id', foreignKeyConstraintName: 'scope_limits_organisation_fk' })
+  organisation?: OrganisationEntity;
+
+  @Column({ type: 'varchar', length: 8 })
+  scope!: LimitScope;
+
+  @Column({ name: 'scope_id', type: 'uuid' })
+  scopeId!: string;
 }

@@ -2,18 +2,15 @@ import type { ModelLimitScope } from '@tollgate/contracts';
 import {
   Check,
   Column,
-  CreateDateColumn,
   Entity,
   Index,
   JoinColumn,
   ManyToOne,
   PrimaryGeneratedColumn,
   Unique,
-  UpdateDateColumn,
 } from 'typeorm';
-import { timestampColumn } from '../database/columns';
 import { OrganisationEntity } from '../organisations/organisation.entity';
-import { nullableBigintTransformer, nullableCountTransformer } from './scope-limits.entity';
+import { LimitColumns } from './scope-limits.entity';
 
 /**
  * Budgets and rate limits of one public model on a tenant or key (on top of the tenant's or key's
@@ -29,7 +26,7 @@ import { nullableBigintTransformer, nullableCountTransformer } from './scope-lim
 )
 @Index('scope_model_limits_organisation_idx', ['organisationId'])
 @Index('scope_model_limits_updated_idx', ['updatedAt'])
-export class ScopeModelLimitsEntity {
+export class ScopeModelLimitsEntity extends LimitColumns {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
@@ -52,43 +49,4 @@ export class ScopeModelLimitsEntity {
   /** the public model name, as requested from the proxy */
   @Column({ type: 'varchar', length: 200 })
   model!: string;
-
-  @Column({
-    name: 'daily_budget_nano',
-    type: 'bigint',
-    nullable: true,
-    transformer: nullableBigintTransformer,
-  })
-  dailyBudgetNano!: bigint | null;
-
-  @Column({
-    name: 'monthly_budget_nano',
-    type: 'bigint',
-    nullable: true,
-    transformer: nullableBigintTransformer,
-  })
-  monthlyBudgetNano!: bigint | null;
-
-  @Column({
-    name: 'total_budget_nano',
-    type: 'bigint',
-    nullable: true,
-    transformer: nullableBigintTransformer,
-  })
-  totalBudgetNano!: bigint | null;
-
-  @Column({ type: 'integer', nullable: true })
-  rpm!: number | null;
-
-  @Column({ type: 'bigint', nullable: true, transformer: nullableCountTransformer })
-  tpm!: number | null;
-
-  @Column({ name: 'max_concurrent', type: 'integer', nullable: true })
-  maxConcurrent!: number | null;
-
-  @CreateDateColumn(timestampColumn('created_at'))
-  createdAt!: Date;
-
-  @UpdateDateColumn(timestampColumn('updated_at'))
-  updatedAt!: Date;
 }
