@@ -16,9 +16,10 @@ import type {
 import { callApi, requestJson, seg, type ApiRequest } from './api-client';
 import { portalConfig } from './config';
 
-type Call = Omit<ApiRequest, 'service' | 'baseUrl' | 'timeoutMs'>;
+export type Call = Omit<ApiRequest, 'service' | 'baseUrl' | 'timeoutMs'>;
 
-function accounts<T>(call: Call): Promise<T> {
+/** A call to the accounts API, with the configured base URL and timeout. */
+export function accounts<T>(call: Call): Promise<T> {
   const cfg = portalConfig();
   return requestJson<T>({
     ...call,
@@ -28,7 +29,8 @@ function accounts<T>(call: Call): Promise<T> {
   });
 }
 
-function billing<T>(call: Call): Promise<T> {
+/** A call to the billing API, with the configured base URL and timeout. */
+export function billing<T>(call: Call): Promise<T> {
   const cfg = portalConfig();
   return requestJson<T>({
     ...call,

@@ -13,32 +13,10 @@ import type {
   OrganisationResponseDto,
   Page,
 } from '@tollgate/contracts';
-import { requestJson, seg, type ApiRequest } from './api-client';
+import { seg } from './api-client';
 import type { AlertSettingsUpdate } from './alerts';
-import { portalConfig } from './config';
+import { accounts, billing } from './backend';
 import type { LimitsUpdate, OrgSettingsUpdate } from './limits';
-
-type Call = Omit<ApiRequest, 'service' | 'baseUrl' | 'timeoutMs'>;
-
-function accounts<T>(call: Call): Promise<T> {
-  const cfg = portalConfig();
-  return requestJson<T>({
-    ...call,
-    service: 'accounts',
-    baseUrl: cfg.accountsUrl,
-    timeoutMs: cfg.backendTimeoutMs,
-  });
-}
-
-function billing<T>(call: Call): Promise<T> {
-  const cfg = portalConfig();
-  return requestJson<T>({
-    ...call,
-    service: 'billing',
-    baseUrl: cfg.billingUrl,
-    timeoutMs: cfg.backendTimeoutMs,
-  });
-}
 
 /** `/orgs/{id}/limits`, `/tenants/{id}/limits` or `/keys/{id}/limits`. */
 export function limitsPath(scope: LimitScope, id: string): string {
