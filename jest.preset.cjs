@@ -27,4 +27,7 @@ module.exports = {
   moduleNameMapper,
   testMatch: ['**/*.spec.ts', '**/*.int-spec.ts'],
   clearMocks: true,
+  // integration files boot real apps against PostgreSQL and Redis in their hooks: jest's 5 s default
+  // is too tight on a loaded 2-core CI machine (a file alone takes 1–3 s)
+  testTimeout: 30_000,
 };

@@ -13,7 +13,8 @@ import {
 } from '@tollgate/contracts';
 import { formatNanoAsUsd, InvalidUsdAmountError, parseUsdToNano } from '@tollgate/pricing';
 import type { AdmissionState } from '@tollgate/server-admission';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { OrgAction } from '../access/access-policy';
 import { OrgAccessService } from '../access/org-access.service';
 import { AuditAction, AuditService } from '../audit/audit.service';
@@ -217,33 +218,54 @@ export class LimitsService {
     const target = await this.resolve(caller, scope, id, OrgAction.ManageLimits);
     const row = await this.dataSource.transaction(async (m) => {
       const current = await this.lockRow(m, target);
-      const changed = (Object.keys(changes) as (keyof LimitColumns)[]).filter(
-        (k) => changes[k] !== current[k],
-      );
-      if (!changed.length) return current;
-      const update = Object.fromEntries(changed.map((k) => [k, changes[k]]));
-      await m.update(ScopeLimitsEntity, { id: current.id }, update);
-      await this.audit.record(m, {
-        actorUserId: caller.sub,
-        organisationId: target.organisationId,
-        action: AuditAction.LimitsUpdated,
-        targetType: targetType(scope),
-        targetId: target.id,
-        details: {
-          scope,
-          before: toLimitsResponse(current),
-          changes: Object.fromEntries(
-            changed.map((k) => {
-              const v = changes[k];
-              return [API_FIELD[k], typeof v === 'bigint' ? usd(v) : v];
-            }),
-          ),
-        },
-      });
-      return m.findOneByOrFail(ScopeLimitsEntity, { id: current.id });
+      return this.applyChanges(m, ScopeLimitsEntity, current, changes, caller, target, scope, null);
     });
     await this.projections.limitsChanged(target, 'strict');
     return toLimitsResponse(row);
+  }
+
+  /**
+   * Writes the limit columns that `changes` really changes on a locked row and audits them (the
+   * values before, the changes in API units); the row as it is now. Nothing changed: nothing written.
+   */
+  private async applyChanges<E extends ScopeLimitsEntity | ScopeModelLimitsEntity>(
+    m: EntityManager,
+    entity: new () => E,
+    current: E,
+    changes: Partial<LimitColumns>,
+    caller: AccessTokenClaims,
+    target: { organisationId: string; id: string },
+    scope: LimitScope,
+    model: string | null,
+  ): Promise<E> {
+    const changed = (Object.keys(changes) as (keyof LimitColumns)[]).filter(
+      (k) => changes[k] !== current[k],
+    );
+    if (!changed.length) return current;
+    const update = Object.fromEntries(
+      changed.map((k) => [k, changes[k]]),
+    ) as QueryDeepPartialEntity<E>;
+    const byId = { id: current.id } as FindOptionsWhere<E>;
+    await m.update(entity, byId, update);
+    await this.audit.record(m, {
+      actorUserId: caller.sub,
+      organisationId: target.organisationId,
+      action: AuditAction.LimitsUpdated,
+      targetType: targetType(scope),
+      targetId: target.id,
+      details: {
+        scope,
+        ...(model === null ? {} : { model }),
+        before: toLimitsResponse(current),
+        changes: Object.fromEntries(
+          changed.map((k) => {
+            const v = changes[k];
+            return [API_FIELD[k], typeof v === 'bigint' ? usd(v) : v];
+          }),
+        ),
+      },
+    });
+    return m.findOneByOrFail(entity, byId);
   }
 
   /**
@@ -272,31 +294,16 @@ export class LimitsService {
         .execute();
       const current = await this.lockModelRow(m, scope, target.id, model);
       if (!current) throw new Error('the per-model limits row vanished inside its transaction');
-      const changed = (Object.keys(changes) as (keyof LimitColumns)[]).filter(
-        (k) => changes[k] !== current[k],
+      return this.applyChanges(
+        m,
+        ScopeModelLimitsEntity,
+        current,
+        changes,
+        caller,
+        target,
+        scope,
+        model,
       );
-      if (!changed.length) return current;
-      const update = Object.fromEntries(changed.map((k) => [k, changes[k]]));
-      await m.update(ScopeModelLimitsEntity, { id: current.id }, update);
-      await this.audit.record(m, {
-        actorUserId: caller.sub,
-        organisationId: target.organisationId,
-        action: AuditAction.LimitsUpdated,
-        targetType: targetType(scope),
-        targetId: target.id,
-        details: {
-          scope,
-          model,
-          before: toLimitsResponse(current),
-          changes: Object.fromEntries(
-            changed.map((k) => {
-              const v = changes[k];
-              return [API_FIELD[k], typeof v === 'bigint' ? usd(v) : v];
-            }),
-          ),
-        },
-      });
-      return m.findOneByOrFail(ScopeModelLimitsEntity, { id: current.id });
     });
     await this.projections.limitsChanged(target, 'strict');
     return { model, ...toLimitsResponse(row) };
