@@ -18,13 +18,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import {
-  AZURE_API_VERSION_PATTERN,
-  CHANNEL_TIMEOUT_MAX_MS,
-  CHANNEL_TYPES,
-  ChannelType,
-  IsChannelExtraHeaders,
-} from './channels.dto';
+import { CHANNEL_TYPES, ChannelConnectionSettingsDto, ChannelType } from './channels.dto';
 import type { ApiKeyResponseDto } from './keys.dto';
 import { ORG_ROLES, OrgRole } from './roles';
 import type { TenantResponseDto } from './tenants.dto';
@@ -151,7 +145,7 @@ export const CHANNEL_STATUSES = ['enabled', 'disabled'] as const;
 export type ChannelStatus = (typeof CHANNEL_STATUSES)[number];
 
 /** `PATCH /api/v1/admin/channels/{channelId}`; `apiKey` replaces the stored credential. */
-export class UpdateChannelRequestDto {
+export class UpdateChannelRequestDto extends ChannelConnectionSettingsDto {
   @IsAbsentOr()
   @IsString()
   @IsNotEmpty()
@@ -212,36 +206,4 @@ export class UpdateChannelRequestDto {
   @IsAbsentOr()
   @IsIn(CHANNEL_TYPES as ChannelType[])
   type?: ChannelType;
-
-  /** null clears it */
-  @IsOptional()
-  @IsString()
-  @Matches(AZURE_API_VERSION_PATTERN, {
-    message: 'apiVersion must be an Azure api-version such as "2024-10-21", "v1" or "preview"',
-  })
-  apiVersion?: string | null;
-
-  /** replaces the whole set; null or `{}` clears it */
-  @IsOptional()
-  @IsChannelExtraHeaders()
-  extraHeaders?: Record<string, string> | null;
-
-  /** null: back to the proxy's default */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(CHANNEL_TIMEOUT_MAX_MS.connectTimeoutMs)
-  connectTimeoutMs?: number | null;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(CHANNEL_TIMEOUT_MAX_MS.firstByteTimeoutMs)
-  firstByteTimeoutMs?: number | null;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(CHANNEL_TIMEOUT_MAX_MS.totalTimeoutMs)
-  totalTimeoutMs?: number | null;
 }

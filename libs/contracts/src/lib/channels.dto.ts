@@ -135,7 +135,47 @@ export function IsChannelExtraHeaders(options?: ValidationOptions): PropertyDeco
   );
 }
 
-export class CreateChannelRequestDto {
+/**
+ * A channel's connection settings, the same on create and update: null clears a setting (back to
+ * none, or to the proxy's default), absent keeps it (on create: none).
+ */
+export class ChannelConnectionSettingsDto {
+  /** Azure's `api-version` (required for `azure`, refused for the other types). */
+  @IsOptional()
+  @IsString()
+  @Matches(AZURE_API_VERSION_PATTERN, {
+    message: 'apiVersion must be an Azure api-version such as "2024-10-21", "v1" or "preview"',
+  })
+  apiVersion?: string | null;
+
+  /** Headers sent with every upstream request (not the credential, not hop-by-hop headers). */
+  @IsOptional()
+  @IsChannelExtraHeaders()
+  extraHeaders?: Record<string, string> | null;
+
+  /** ms to open a connection; null or absent: the proxy's default */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(CHANNEL_TIMEOUT_MAX_MS.connectTimeoutMs)
+  connectTimeoutMs?: number | null;
+
+  /** ms until the first byte of the answer; null or absent: the proxy's default */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(CHANNEL_TIMEOUT_MAX_MS.firstByteTimeoutMs)
+  firstByteTimeoutMs?: number | null;
+
+  /** ms for the whole exchange, stream included; null or absent: the proxy's default */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(CHANNEL_TIMEOUT_MAX_MS.totalTimeoutMs)
+  totalTimeoutMs?: number | null;
+}
+
+export class CreateChannelRequestDto extends ChannelConnectionSettingsDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(120)
@@ -191,40 +231,6 @@ export class CreateChannelRequestDto {
   @ArrayMaxSize(100)
   @Matches(GROUP_NAME_PATTERN, { each: true })
   groups?: string[];
-
-  /** Azure's `api-version` (required for `azure`, refused for the other types). */
-  @IsOptional()
-  @IsString()
-  @Matches(AZURE_API_VERSION_PATTERN, {
-    message: 'apiVersion must be an Azure api-version such as "2024-10-21", "v1" or "preview"',
-  })
-  apiVersion?: string | null;
-
-  /** Headers sent with every upstream request (not the credential, not hop-by-hop headers). */
-  @IsOptional()
-  @IsChannelExtraHeaders()
-  extraHeaders?: Record<string, string> | null;
-
-  /** ms to open a connection; null or absent: the proxy's default */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(CHANNEL_TIMEOUT_MAX_MS.connectTimeoutMs)
-  connectTimeoutMs?: number | null;
-
-  /** ms until the first byte of the answer; null or absent: the proxy's default */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(CHANNEL_TIMEOUT_MAX_MS.firstByteTimeoutMs)
-  firstByteTimeoutMs?: number | null;
-
-  /** ms for the whole exchange, stream included; null or absent: the proxy's default */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(CHANNEL_TIMEOUT_MAX_MS.totalTimeoutMs)
-  totalTimeoutMs?: number | null;
 }
 
 export interface ChannelResponseDto {
