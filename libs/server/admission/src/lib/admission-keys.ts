@@ -7,9 +7,9 @@
  * <P>adm:{org:O}:<S>:d:<YYYY-MM-DD>    hash   {spent, reserved} nano-USD of that local day; TTL = day end + grace
  * <P>adm:{org:O}:<S>:m:<YYYY-MM>       hash   {spent, reserved} of that local month; TTL = month end + grace
  * <P>adm:{org:O}:<S>:tot               hash   {spent, reserved} since the beginning (no TTL)
- * <P>adm:{org:O}:<S>:rpm               zset   reservation id → admission time (ms): sliding 60 s log
- * <P>adm:{org:O}:<S>:tpm               zset   reservation id → admission time (ms)
- * <P>adm:{org:O}:<S>:tpmv              hash   reservation id → tokens counted, and `#sum` (their total)
+ * <P>adm:{org:O}:<S>:rpm               zset   reservation id → admission time (ms): the sliding 60 s log of
+ *                                              requests, kept while the scope has an rpm or a tpm limit
+ * <P>adm:{org:O}:<S>:tpmv              hash   reservation id → tokens counted (for tpm), and `#sum` (their total)
  * <P>adm:{org:O}:<S>:conc              zset   reservation id → reservation expiry (ms): requests in flight
  * <P>adm:{org:O}:bal                   string prepaid balance of the organisation (absent = not prepaid)
  * <P>adm:{org:O}:tz                    string the organisation's billing time zone (IANA), for readers
@@ -136,8 +136,6 @@ export const admissionKeys = {
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tot`,
   rpm: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:rpm`,
-  tpm: (prefix: string, scope: AnyAdmissionScope): string =>
-    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tpm`,
   tpmTokens: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tpmv`,
   concurrency: (prefix: string, scope: AnyAdmissionScope): string =>
@@ -191,15 +189,15 @@ export interface ReservationKeyInput {
 }
 
 /** Per scope, in this order, in the key list of every admission script. */
-export const KEYS_PER_SCOPE = 8;
+export const KEYS_PER_SCOPE = 7;
 /** key, tenant, org, key×model, tenant×model */
 export const ADMISSION_SCOPE_COUNT = 5;
-/** 5 scopes × 8, then the balance, the reservation record and the expiry index */
+/** 5 scopes × 7, then the balance, the reservation record and the expiry index */
 export const ADMISSION_SCRIPT_KEYS = ADMISSION_SCOPE_COUNT * KEYS_PER_SCOPE + 3;
 
 /**
- * The 43 keys of one request, in the order the scripts expect: for key, tenant, organisation,
- * key×model and tenant×model (8 each) limits, day, month, total, rpm, tpm, tpm tokens,
+ * The 38 keys of one request, in the order the scripts expect: for key, tenant, organisation,
+ * key×model and tenant×model (7 each) limits, day, month, total, rate log, tpm tokens,
  * concurrency; then the balance, the reservation record and the expiry index. Without a model the
  * per-model keys name the empty model (`…:km:<keyId>::…`), which no scope has and no script touches.
  */
@@ -219,7 +217,6 @@ export function reservationKeys(prefix: string, r: ReservationKeyInput): string[
       admissionKeys.month(prefix, s, r.monthId),
       admissionKeys.total(prefix, s),
       admissionKeys.rpm(prefix, s),
-      admissionKeys.tpm(prefix, s),
       admissionKeys.tpmTokens(prefix, s),
       admissionKeys.concurrency(prefix, s),
     );

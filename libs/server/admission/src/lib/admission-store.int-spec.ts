@@ -213,6 +213,96 @@ describe('AdmissionStore (real Redis)', () => {
     });
   });
 
+  describe('exact money arithmetic', () => {
+    // Below 10^15 nano-USD the scripts compute with Lua numbers, above it with two limbs: every
+    // combination across that boundary must stay exact to the nano-dollar.
+    const SMALL = 10n ** 15n;
+
+    it('reserves, settles and checks budgets exactly across the 10^15 boundary', async () => {
+      const i = ids();
+      const budget = 2n * SMALL + 3n;
+      await sut.writeLimits(keyScope(i), limits({ totalBudgetNano: budget }));
+      const a = admitted(await sut.admit(request(i, { estimatedCostNano: SMALL - 1n })));
+      const b = admitted(await sut.admit(request(i, { estimatedCostNano: SMALL + 3n })));
+      expect((await spend(keyScope(i))).total).toEqual([0n, 2n * SMALL + 2n]);
+      // one nano-dollar is left, two are not
+      expect((await sut.admit(request(i, { estimatedCostNano: 2n }))).admitted).toBe(false);
+      const c = admitted(await sut.admit(request(i, { estimatedCostNano: 1n })));
+      await sut.settle(a, { costNano: SMALL - 7n, tokens: 1 });
+      await sut.settle(b, { costNano: SMALL + 1n, tokens: 1 });
+      await sut.release(c);
+      expect((await spend(keyScope(i))).total).toEqual([2n * SMALL - 6n, 0n]);
+      expect((await spend(orgScope(i))).day).toEqual([2n * SMALL - 6n, 0n]);
+    });
+
+    it('keeps values far above 2^53 nano-USD exact', async () => {
+      const i = ids();
+      const huge = 10n ** 20n + 123_456_789n;
+      const r = admitted(await sut.admit(request(i, { estimatedCostNano: huge })));
+      expect((await spend(tenantScope(i))).month).toEqual([0n, huge]);
+      await sut.settle(r, { costNano: huge + 1n, tokens: 1 });
+      expect((await spend(tenantScope(i))).month).toEqual([huge + 1n, 0n]);
+    });
+
+    it('takes costs off a large prepaid balance into the negative exactly', async () => {
+      const i = ids();
+      await sut.setBalance(i.orgId, SMALL + 5n);
+      const r = admitted(await sut.admit(request(i, { estimatedCostNano: SMALL + 5n })));
+      await sut.settle(r, { costNano: 3n * SMALL, tokens: 1 });
+      expect(await sut.readBalance(i.orgId)).toBe(5n - 2n * SMALL);
+      expect(await sut.creditBalance(i.orgId, 2n * SMALL - 4n)).toBe(1n);
+    });
+  });
+
+  describe('counters', () => {
+    it('gives a day and a month counter their window end plus grace once, when created', async () => {
+      const i = ids();
+      const w = computeWindows('UTC', NOON);
+      admitted(await sut.admit(request(i)));
+      const day = admissionKeys.day(PREFIX, keyScope(i), w.dayId);
+      const month = admissionKeys.month(PREFIX, keyScope(i), w.monthId);
+      const grace = 48 * 3_600_000;
+      // the script counts from the request's `now` (here a fixed instant), Redis from its clock
+      const [dayTtl, monthTtl] = [await redis.pttl(day), await redis.pttl(month)];
+      expect(dayTtl).toBeLessThanOrEqual(w.dayEnd - NOON + grace);
+      expect(dayTtl).toBeGreaterThan(w.dayEnd - NOON + grace - 10_000);
+      expect(monthTtl).toBeLessThanOrEqual(w.monthEnd - NOON + grace);
+      expect(monthTtl).toBeGreaterThan(w.monthEnd - NOON + grace - 10_000);
+      const [dayAt, monthAt] = [await redis.pexpiretime(day), await redis.pexpiretime(month)];
+      admitted(await sut.admit(request(i, { now: NOON + 60_000 })));
+      expect([await redis.pexpiretime(day), await redis.pexpiretime(month)]).toEqual([
+        dayAt,
+        monthAt,
+      ]);
+      expect(await redis.pexpiretime(total(i))).toBe(-1);
+    });
+
+    const total = (i: Ids) => admissionKeys.total(PREFIX, keyScope(i));
+
+    it('counts a released request against rpm but not its tokens against tpm', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 2, tpm: 1_000 }));
+      const a = admitted(await sut.admit(request(i, { estimatedTokens: 900 })));
+      await sut.release(a);
+      const b = await sut.admit(request(i, { estimatedTokens: 900, now: NOON + 1_000 }));
+      expect(b.admitted).toBe(true);
+      expect(b.rateLimits).toEqual({
+        requests: { limit: 2, remaining: 0, resetMs: 59_000 },
+        tokens: { limit: 1_000, remaining: 100, resetMs: 59_000 },
+      });
+      expect(await sut.admit(request(i, { estimatedTokens: 1, now: NOON + 2_000 }))).toMatchObject({
+        admitted: false,
+        reason: 'rpm',
+        retryAfterMs: 58_000,
+      });
+      // a minute after the first, it leaves the window without taking tokens it no longer holds
+      const c = await sut.admit(request(i, { estimatedTokens: 100, now: NOON + 60_001 }));
+      expect(c).toMatchObject({ admitted: true, rateLimits: { tokens: { remaining: 0 } } });
+      const state = await sut.readState(keyScope(i), { timeZone: 'UTC', now: NOON + 60_001 });
+      expect([state.requestsLastMinute, state.tokensLastMinute]).toEqual([2, 1_000]);
+    });
+  });
+
   describe('expiry and the sweeper', () => {
     it('releases a reservation that was never settled once its time to live passed', async () => {
       const i = ids();

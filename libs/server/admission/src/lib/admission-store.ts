@@ -422,7 +422,7 @@ export class AdmissionStore {
       .hmget(admissionKeys.month(p, scope, w.monthId), 'spent', 'reserved')
       .hmget(admissionKeys.total(p, scope), 'spent', 'reserved')
       .zcount(admissionKeys.rpm(p, scope), since, '+inf')
-      .zrangebyscore(admissionKeys.tpm(p, scope), since, '+inf')
+      .zrangebyscore(admissionKeys.rpm(p, scope), since, '+inf')
       .zcount(admissionKeys.concurrency(p, scope), `(${now}`, '+inf')
       .get(admissionKeys.balance(p, scope.orgId));
     const results = await tx.exec();
