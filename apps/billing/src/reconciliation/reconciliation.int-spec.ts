@@ -1,7 +1,7 @@
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AdmissionStore, computeWindows } from '@tollgate/server-admission';
+import { AdmissionStore, computeWindows, NO_LIMITS } from '@tollgate/server-admission';
 import Redis from 'ioredis';
 import { BillingRedisModule } from '../common/redis.module';
 import { BillingConfigModule } from '../config/billing-config.module';
@@ -124,6 +124,73 @@ describe('ReconciliationService', () => {
 
   it('changes nothing when the counters agree', async () => {
     expect(await sut.reconcile({ orgIds: [ORG], now })).toMatchObject({ checked: 9, repaired: 0 });
+  });
+
+  it("repairs the counters of per-model scopes that have limits, from that model's ledger rows only", async () => {
+    const M_ORG = 'org-recon-models';
+    await store.writeTimeZone(M_ORG, tz);
+    const at = (ms: number) => new Date(ms).toISOString();
+    await seeder.dataSource.query(
+      `INSERT INTO prices (model, version, input_nano_usd_per_mtok, output_nano_usd_per_mtok, effective_from, created_by)
+       VALUES ('gpt-other', 1, 1000000000, 0, now() - interval '400 days', 'test')
+       ON CONFLICT DO NOTHING`,
+    );
+    // today: 1 USD on gpt-test and 3 USD on another model by key-1; last year 2 USD on gpt-test
+    for (const [ms, model, tokens] of [
+      [now - 1, 'gpt-test', 1_000_000],
+      [now - 2, 'gpt-other', 3_000_000],
+      [now - 370 * 86_400_000, 'gpt-test', 2_000_000],
+    ] as const) {
+      await seeder.record(
+        usageEvent({
+          organisationId: M_ORG,
+          occurredAt: at(ms),
+          model,
+          inputTokens: tokens,
+          outputTokens: 0,
+        }),
+      );
+    }
+    const keyModel = {
+      kind: 'key-model',
+      orgId: M_ORG,
+      keyId: 'key-1',
+      model: 'gpt-test',
+    } as const;
+    const tenantModel = {
+      kind: 'tenant-model',
+      orgId: M_ORG,
+      tenantId: 'tenant-1',
+      model: 'gpt-test',
+    } as const;
+    const unused = {
+      kind: 'key-model',
+      orgId: M_ORG,
+      keyId: 'key-1',
+      model: 'never-used',
+    } as const;
+    for (const scope of [keyModel, tenantModel, unused])
+      await store.writeLimits(scope, { ...NO_LIMITS, totalBudgetNano: 100n * USD });
+    // drift: a lost settlement on the key × model total, garbage on a model never called
+    await redis.hset(
+      `${env.config.TOLLGATE_REDIS_PREFIX}adm:{org:${M_ORG}}:km:key-1:${Buffer.from('never-used').toString('base64url')}:tot`,
+      'spent',
+      '777',
+    );
+    const report = await sut.reconcile({ orgIds: [M_ORG], now });
+    expect(report.conflicts).toBe(0);
+    for (const scope of [keyModel, tenantModel]) {
+      expect((await store.readSpend(scope, { kind: 'day', id: w.dayId })).spentNano).toBe(USD);
+      expect((await store.readSpend(scope, { kind: 'month', id: w.monthId })).spentNano).toBe(USD);
+      expect((await store.readSpend(scope, { kind: 'total' })).spentNano).toBe(3n * USD);
+    }
+    expect((await store.readSpend(unused, { kind: 'total' })).spentNano).toBe(0n);
+    // the key itself still counts every model
+    expect(
+      (await store.readSpend({ kind: 'key', orgId: M_ORG, keyId: 'key-1' }, { kind: 'total' }))
+        .spentNano,
+    ).toBe(6n * USD);
+    expect(await sut.reconcile({ orgIds: [M_ORG], now })).toMatchObject({ repaired: 0 });
   });
 
   it('repairs a corrupted prepaid balance from credits minus spend', async () => {

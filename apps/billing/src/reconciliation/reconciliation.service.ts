@@ -1,8 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
+  type AdmissionModelScope,
   type AdmissionScope,
+  type AdmissionWindows,
   AdmissionStore,
+  type AnyAdmissionScope,
   computeWindows,
   type SpendWindow,
 } from '@tollgate/server-admission';
@@ -29,10 +32,21 @@ interface LedgerRow {
   total: string;
 }
 
+interface ModelLedgerRow extends LedgerRow {
+  model: string;
+  /** 1 when the row sums a tenant's spend on the model, 0 when a key's */
+  by_tenant: number;
+}
+
+const SPEND_SUMS = `
+  coalesce(sum(cost_nano_usd) FILTER (WHERE occurred_at >= $2 AND occurred_at < $3), 0)::text AS day,
+  coalesce(sum(cost_nano_usd) FILTER (WHERE occurred_at >= $4 AND occurred_at < $5), 0)::text AS month,
+  coalesce(sum(cost_nano_usd), 0)::text AS total`;
+
 /**
  * Redis counters are the live view, the ledger is the truth: recompute committed spend per scope
- * (org, tenant, key) for the current day, the current month (org billing time zone) and in total,
- * and overwrite counters that differ. Writes are compare-and-set, so a settle that lands between
+ * (org, tenant, key, and every key × model or tenant × model scope that has limits) for the current
+ * day, the current month (org billing time zone) and in total, and overwrite counters that differ. Writes are compare-and-set, so a settle that lands between
  * read and write is never lost (the counter is retried on the next run).
  *
  * Run it when the usage queue is drained (or accept that requests settled but not yet recorded
@@ -65,33 +79,48 @@ export class ReconciliationService {
       conflicts: 0,
       balancesRepaired: 0,
     };
+    const modelScopes = await this.modelScopesByOrg();
     for (const orgId of orgIds) {
       if (!/^[A-Za-z0-9._:-]{1,128}$/.test(orgId)) continue;
       report.organisations++;
-      await this.reconcileOrg(orgId, now, report);
+      await this.reconcileOrg(orgId, now, report, modelScopes.get(orgId) ?? []);
     }
     if (report.repaired || report.balancesRepaired)
       this.logger.warn(`reconciliation repaired drift: ${JSON.stringify(report)}`);
     return report;
   }
 
-  private async reconcileOrg(orgId: string, now: number, report: ReconcileReport): Promise<void> {
+  /** The per-model scopes with limits (their counters are kept only while they have limits). */
+  private async modelScopesByOrg(): Promise<Map<string, AdmissionModelScope[]>> {
+    const byOrg = new Map<string, AdmissionModelScope[]>();
+    for await (const scope of this.admission.scanLimitScopes()) {
+      if (scope.kind !== 'key-model' && scope.kind !== 'tenant-model') continue;
+      const list = byOrg.get(scope.orgId) ?? [];
+      list.push(scope);
+      byOrg.set(scope.orgId, list);
+    }
+    return byOrg;
+  }
+
+  private async reconcileOrg(
+    orgId: string,
+    now: number,
+    report: ReconcileReport,
+    modelScopes: AdmissionModelScope[],
+  ): Promise<void> {
     const timeZone = await this.admission.readTimeZone(orgId);
     const w = computeWindows(timeZone, now);
+    const span = [
+      new Date(w.dayStart),
+      new Date(w.dayEnd),
+      new Date(w.monthStart),
+      new Date(w.monthEnd),
+    ];
     const rows = (await this.db.query(
-      `SELECT tenant_id, key_id,
-              coalesce(sum(cost_nano_usd) FILTER (WHERE occurred_at >= $2 AND occurred_at < $3), 0)::text AS day,
-              coalesce(sum(cost_nano_usd) FILTER (WHERE occurred_at >= $4 AND occurred_at < $5), 0)::text AS month,
-              coalesce(sum(cost_nano_usd), 0)::text AS total
+      `SELECT tenant_id, key_id, ${SPEND_SUMS}
          FROM usage_ledger WHERE organisation_id = $1
         GROUP BY GROUPING SETS ((), (tenant_id), (key_id))`,
-      [
-        orgId,
-        new Date(w.dayStart),
-        new Date(w.dayEnd),
-        new Date(w.monthStart),
-        new Date(w.monthEnd),
-      ],
+      [orgId, ...span],
     )) as LedgerRow[];
     for (const row of rows) {
       const scope: AdmissionScope =
@@ -100,22 +129,31 @@ export class ReconciliationService {
           : row.tenant_id !== null
             ? { kind: 'tenant', orgId, tenantId: row.tenant_id }
             : { kind: 'org', orgId };
-      const windows: [SpendWindow, bigint][] = [
-        [{ kind: 'day', id: w.dayId }, BigInt(row.day)],
-        [{ kind: 'month', id: w.monthId }, BigInt(row.month)],
-        [{ kind: 'total' }, BigInt(row.total)],
-      ];
-      for (const [window, truth] of windows) {
-        report.checked++;
-        const live = await this.admission.readSpend(scope, window);
-        if (live.spentNano === truth) continue;
-        const outcome = await this.admission.replaceSpent(scope, window, {
-          expectedNano: live.spentNano,
-          valueNano: truth,
+      await this.repair(scope, w, row, timeZone, report);
+    }
+    if (modelScopes.length > 0) {
+      const models = [...new Set(modelScopes.map((s) => s.model))];
+      const modelRows = (await this.db.query(
+        `SELECT tenant_id, key_id, model, GROUPING(key_id) AS by_tenant, ${SPEND_SUMS}
+           FROM usage_ledger WHERE organisation_id = $1 AND model = ANY($6::text[])
+          GROUP BY GROUPING SETS ((tenant_id, model), (key_id, model))`,
+        [orgId, ...span, models],
+      )) as ModelLedgerRow[];
+      const ledger = new Map<string, LedgerRow>();
+      for (const row of modelRows) {
+        const owner = Number(row.by_tenant) === 1 ? `t:${row.tenant_id}` : `k:${row.key_id}`;
+        ledger.set(`${owner}:${row.model}`, row);
+      }
+      const none: LedgerRow = { tenant_id: null, key_id: null, day: '0', month: '0', total: '0' };
+      for (const scope of modelScopes) {
+        const owner = scope.kind === 'key-model' ? `k:${scope.keyId}` : `t:${scope.tenantId}`;
+        await this.repair(
+          scope,
+          w,
+          ledger.get(`${owner}:${scope.model}`) ?? none,
           timeZone,
-        });
-        if (outcome === 'replaced') report.repaired++;
-        else report.conflicts++;
+          report,
+        );
       }
     }
     const truth = await this.credits.truth(orgId);
@@ -126,6 +164,33 @@ export class ReconciliationService {
         if (outcome === 'replaced') report.balancesRepaired++;
         else report.conflicts++;
       }
+    }
+  }
+
+  /** Compares a scope's day, month and total counters with the ledger and overwrites drift. */
+  private async repair(
+    scope: AnyAdmissionScope,
+    w: AdmissionWindows,
+    row: LedgerRow,
+    timeZone: string,
+    report: ReconcileReport,
+  ): Promise<void> {
+    const windows: [SpendWindow, bigint][] = [
+      [{ kind: 'day', id: w.dayId }, BigInt(row.day)],
+      [{ kind: 'month', id: w.monthId }, BigInt(row.month)],
+      [{ kind: 'total' }, BigInt(row.total)],
+    ];
+    for (const [window, truth] of windows) {
+      report.checked++;
+      const live = await this.admission.readSpend(scope, window);
+      if (live.spentNano === truth) continue;
+      const outcome = await this.admission.replaceSpent(scope, window, {
+        expectedNano: live.spentNano,
+        valueNano: truth,
+        timeZone,
+      });
+      if (outcome === 'replaced') report.repaired++;
+      else report.conflicts++;
     }
   }
 }
