@@ -255,6 +255,7 @@ describe('budget alerts in the worker (real BullMQ, PostgreSQL, Redis, a loopbac
       organisationId: ids.org,
       scope: 'key',
       scopeId: ids.key,
+      model: null,
       window: 'day',
       windowId: dayId,
       thresholdPercent: 50,
@@ -272,6 +273,57 @@ describe('budget alerts in the worker (real BullMQ, PostgreSQL, Redis, a loopbac
     const hundred = receiver.of(ids.org)[2]!;
     expect(hundred.body).toMatchObject({ thresholdPercent: 100, spentUsd: '1.05' });
     expect(rows.every((r) => r.delivery_attempts === 1 && r.delivered_at !== null)).toBe(true);
+  });
+
+  it('raises alerts on a budget set on one model of a key, for that model only, naming it', async () => {
+    const ids = { org: 'org-model', tenant: 'tenant-model', key: 'key-model' };
+    const secret = await configureWebhook(ids.org);
+    const MODEL = 'vendor/model-a';
+    const keyModel = { kind: 'key-model', orgId: ids.org, keyId: ids.key, model: MODEL } as const;
+    await store.writeLimits(keyModel, { ...NO_LIMITS, monthlyBudgetNano: 1n * USD });
+    // 0.60 USD on the model (its scope takes part in the admission of requests that name it)
+    const admitted = await store.admit({
+      reservationId: `r-${randomUUID()}`,
+      orgId: ids.org,
+      tenantId: ids.tenant,
+      keyId: ids.key,
+      model: MODEL,
+      timeZone: 'UTC',
+      estimatedTokens: 1,
+      estimatedCostNano: 1n,
+    });
+    if (!admitted.admitted) throw new Error(`not admitted: ${admitted.reason}`);
+    await store.settle(admitted.reservation, { costNano: 600_000_000n, tokens: 1 });
+
+    // usage of another model by the same key raises nothing
+    await book([
+      usageEvent({ organisationId: ids.org, tenantId: ids.tenant, keyId: ids.key, model: 'other' }),
+    ]);
+    expect(await alertsOf(ids.org)).toEqual([]);
+
+    await book([
+      usageEvent({ organisationId: ids.org, tenantId: ids.tenant, keyId: ids.key, model: MODEL }),
+    ]);
+    const monthId = computeWindows('UTC', Date.now()).monthId;
+    const rows = await alertsOf(ids.org);
+    expect(rows.map((r) => [r.scope_kind, r.scope_id, r.window_kind, r.threshold_percent])).toEqual(
+      [['key-model', `${ids.key}/${MODEL}`, 'month', 50]],
+    );
+    await waitFor(() => receiver.of(ids.org).length === 1, { what: 'the model alert delivered' });
+    const got = receiver.of(ids.org)[0]!;
+    expect(verifyAlertSignature(secret, got.raw, String(got.headers[ALERT_SIGNATURE_HEADER]))).toBe(
+      true,
+    );
+    expect(got.body).toMatchObject({
+      scope: 'key-model',
+      scopeId: ids.key,
+      model: MODEL,
+      window: 'month',
+      windowId: monthId,
+      thresholdPercent: 50,
+      budgetUsd: '1.00',
+      spentUsd: '0.60',
+    });
   });
 
   it('creates each alert once when many evaluations race across two workers', async () => {

@@ -11,7 +11,6 @@ import {
   ALERT_SIGNATURE_HEADER,
   AlertJobName,
   BUDGET_THRESHOLD_EVENT,
-  type BudgetAlertScope,
   type BudgetAlertWindow,
   type BudgetThresholdWebhookBody,
   QueueName,
@@ -21,7 +20,7 @@ import type { SecretBox } from '@tollgate/server-kit';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { BILLING_CONFIG, type BillingWorkerConfig } from '../config/billing.config';
-import { AlertWebhookEntity, BudgetAlertEntity } from './alert.entities';
+import { AlertWebhookEntity, alertScopeOf, BudgetAlertEntity } from './alert.entities';
 import { ALERT_SECRET_BOX, alertSecretAad, signAlertBody } from './alert-secrets';
 import { postWebhook, WebhookDestinationRefusedError } from './webhook-destination';
 
@@ -166,8 +165,7 @@ export function webhookBody(alert: BudgetAlertEntity): BudgetThresholdWebhookBod
     id: alert.id,
     type: BUDGET_THRESHOLD_EVENT,
     organisationId: alert.organisationId,
-    scope: alert.scopeKind as BudgetAlertScope,
-    scopeId: alert.scopeId,
+    ...alertScopeOf(alert),
     window: alert.windowKind as BudgetAlertWindow,
     windowId: alert.windowId,
     thresholdPercent: alert.thresholdPercent,

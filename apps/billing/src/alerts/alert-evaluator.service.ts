@@ -10,12 +10,13 @@ import {
   QueueName,
 } from '@tollgate/contracts';
 import {
-  type AdmissionScope,
   AdmissionStore,
   type AdmissionWindows,
+  type AnyAdmissionScope,
   assertAdmissionId,
   computeWindows,
   InvalidTimeZoneError,
+  isAdmissionModel,
   type LimitSettings,
   type SpendWindow,
 } from '@tollgate/server-admission';
@@ -25,7 +26,7 @@ import type { DataSource } from 'typeorm';
 import { BILLING_REDIS } from '../common/redis.provider';
 import { BILLING_CONFIG, type BillingWorkerConfig } from '../config/billing.config';
 import type Redis from 'ioredis';
-import { AlertWebhookEntity } from './alert.entities';
+import { alertScopeIdentity, AlertWebhookEntity } from './alert.entities';
 
 export const ALERTS_ADMISSION = Symbol('ALERTS_ADMISSION');
 
@@ -42,6 +43,8 @@ export interface BookedUsage {
   organisationId: string;
   tenantId: string;
   keyId: string;
+  /** the public model asked for: budgets set on this model for the key or the tenant apply too */
+  model?: string;
   /** ISO instant; picks the day and month windows (in the organisation's time zone) */
   occurredAt: string;
 }
@@ -95,9 +98,9 @@ SELECT b.id, b.delivery, false AS created
 
 /**
  * Raises budget threshold alerts after usage is booked: reads the limits of the row's key, tenant
- * and organisation from the admission projection (three reads, and nothing more when none of them
- * has a budget), then the committed spend of each budgeted window, and records every threshold
- * reached, once per scope, window and threshold.
+ * and organisation, and of its model on the key and on the tenant, from the admission projection
+ * (five reads, and nothing more when none of them has a budget), then the committed spend of each
+ * budgeted window, and records every threshold reached, once per scope, window and threshold.
  */
 @Injectable()
 export class AlertEvaluator {
@@ -121,11 +124,18 @@ export class AlertEvaluator {
       // such ids never reach admission, so no budget can exist for them
       return 0;
     }
-    const scopes: AdmissionScope[] = [
+    const scopes: AnyAdmissionScope[] = [
       { kind: 'key', orgId, keyId },
       { kind: 'tenant', orgId, tenantId },
       { kind: 'org', orgId },
     ];
+    const model = usage.model;
+    if (model !== undefined && isAdmissionModel(model)) {
+      scopes.push(
+        { kind: 'key-model', orgId, keyId, model },
+        { kind: 'tenant-model', orgId, tenantId, model },
+      );
+    }
     const limits = await Promise.all(scopes.map((s) => this.store.readLimits(s)));
     const budgeted = scopes
       .map((scope, i) => ({ scope, limits: limits[i]! }))
@@ -158,7 +168,7 @@ export class AlertEvaluator {
               .filter((t) => spentNano * 100n >= budget * BigInt(t))
               .map((t) => ({
                 scope: scope.kind,
-                scopeId: scopeId(scope),
+                scopeId: storedScopeId(scope),
                 window,
                 windowId,
                 thresholdPercent: t,
@@ -221,7 +231,7 @@ export class AlertEvaluator {
 
 const positive = (v: bigint | number | null): v is bigint => typeof v === 'bigint' && v > 0n;
 
-function scopeId(scope: AdmissionScope): string {
+function storedScopeId(scope: AnyAdmissionScope): string {
   switch (scope.kind) {
     case 'org':
       return scope.orgId;
@@ -229,5 +239,9 @@ function scopeId(scope: AdmissionScope): string {
       return scope.tenantId;
     case 'key':
       return scope.keyId;
+    case 'key-model':
+      return alertScopeIdentity(scope.keyId, scope.model);
+    case 'tenant-model':
+      return alertScopeIdentity(scope.tenantId, scope.model);
   }
 }

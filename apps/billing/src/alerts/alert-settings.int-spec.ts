@@ -277,6 +277,7 @@ describe('alert settings and alert history API', () => {
         organisationId: org,
         scope: 'key',
         scopeId: 'key-1',
+        model: null,
         window: 'day',
         windowId: '2026-11-25',
         thresholdPercent: 14,

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   type AlertResponseDto,
   type AlertSettingsResponseDto,
-  type BudgetAlertScope,
   type BudgetAlertWindow,
   DEFAULT_ALERT_THRESHOLDS_PERCENT,
   DEFAULT_PAGE_LIMIT,
@@ -18,7 +17,7 @@ import type { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { BillingErrorCode, BillingException } from '../common/billing.exception';
 import { BILLING_CONFIG, type BillingWorkerConfig } from '../config/billing.config';
-import { AlertWebhookEntity, BudgetAlertEntity } from './alert.entities';
+import { AlertWebhookEntity, alertScopeOf, BudgetAlertEntity } from './alert.entities';
 import { ALERT_SECRET_BOX, alertSecretAad, newAlertSigningSecret } from './alert-secrets';
 import { AlertsErrorCode, AlertsException } from './alerts.exception';
 import { isRefusedHost } from './webhook-destination';
@@ -175,8 +174,7 @@ export function toAlertDto(a: BudgetAlertEntity): AlertResponseDto {
   return {
     id: a.id,
     organisationId: a.organisationId,
-    scope: a.scopeKind as BudgetAlertScope,
-    scopeId: a.scopeId,
+    ...alertScopeOf(a),
     window: a.windowKind as BudgetAlertWindow,
     windowId: a.windowId,
     thresholdPercent: a.thresholdPercent,

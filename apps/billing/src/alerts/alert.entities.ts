@@ -1,3 +1,4 @@
+import type { BudgetAlertScope } from '@tollgate/contracts';
 import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 import { bigintTransformer } from '../common/bigint.transformer';
 
@@ -31,6 +32,26 @@ export class AlertWebhookEntity {
  * A soft budget threshold crossed in one window. The unique constraint is what makes an alert fire
  * once per scope, window and threshold, whichever worker noticed it first.
  */
+/** The stored `scope_id` of an alert's scope (per-model scopes carry their model). */
+export function alertScopeIdentity(scopeId: string, model: string | null): string {
+  return model === null ? scopeId : `${scopeId}/${model}`;
+}
+
+/** The scope of a stored alert, as the API and the webhook show it. */
+export function alertScopeOf(alert: Pick<BudgetAlertEntity, 'scopeKind' | 'scopeId'>): {
+  scope: BudgetAlertScope;
+  scopeId: string;
+  model: string | null;
+} {
+  const scope = alert.scopeKind as BudgetAlertScope;
+  if (scope !== 'key-model' && scope !== 'tenant-model')
+    return { scope, scopeId: alert.scopeId, model: null };
+  const slash = alert.scopeId.indexOf('/');
+  return slash < 0
+    ? { scope, scopeId: alert.scopeId, model: null }
+    : { scope, scopeId: alert.scopeId.slice(0, slash), model: alert.scopeId.slice(slash + 1) };
+}
+
 @Entity({ name: 'budget_alerts' })
 @Unique('uq_budget_alerts_once', [
   'organisationId',
@@ -51,6 +72,10 @@ export class BudgetAlertEntity {
   @Column({ name: 'scope_kind', type: 'text' })
   scopeKind!: string;
 
+  /**
+   * The org, tenant or key id; for a per-model scope `<key or tenant id>/<model>` (ids never hold a
+   * `/`, so the first one separates them): see `alertScopeIdentity` / `alertScopeOf`.
+   */
   @Column({ name: 'scope_id', type: 'text' })
   scopeId!: string;
 

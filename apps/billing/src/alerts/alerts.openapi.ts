@@ -39,8 +39,15 @@ const settings = object({
 const alert = object({
   id: { type: 'string', format: 'uuid' },
   organisationId: { type: 'string' },
-  scope: { enum: ['org', 'tenant', 'key'] },
-  scopeId: { type: 'string' },
+  scope: { enum: ['org', 'tenant', 'key', 'key-model', 'tenant-model'] },
+  scopeId: {
+    type: 'string',
+    description: 'the org, tenant or key id (of a per-model scope: its key or tenant)',
+  },
+  model: {
+    type: ['string', 'null'],
+    description: 'the model of a key-model or tenant-model scope',
+  },
   window: { enum: ['day', 'month', 'total'] },
   windowId: { type: 'string', examples: ['2026-11-25', '2026-11', 'total'] },
   thresholdPercent: { type: 'integer' },

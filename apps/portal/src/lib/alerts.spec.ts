@@ -95,6 +95,7 @@ describe('validateRedeemCode', () => {
 describe('alert words', () => {
   it('name scopes, windows and delivery states', () => {
     expect(scopeLabel('tenant')).toBe('Tenant');
+    expect(scopeLabel('key-model')).toBe('Key × model');
     expect(windowLabel('month', '2026-11')).toBe('Month 2026-11');
     expect(windowLabel('total', 'total')).toBe('Total');
     expect(deliveryLabel('no_webhook')).toBe('no webhook');

@@ -91,6 +91,10 @@ export function scopeLabel(scope: BudgetAlertScope): string {
       return 'Tenant';
     case 'key':
       return 'Key';
+    case 'key-model':
+      return 'Key × model';
+    case 'tenant-model':
+      return 'Tenant × model';
   }
 }
 

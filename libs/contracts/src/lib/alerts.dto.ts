@@ -74,8 +74,10 @@ export interface AlertResponseDto {
   id: string;
   organisationId: string;
   scope: BudgetAlertScope;
-  /** the org, tenant or key id */
+  /** the org, tenant or key id (of a per-model scope: its key or tenant) */
   scopeId: string;
+  /** the public model name of a `key-model` or `tenant-model` scope; null for the others */
+  model: string | null;
   window: BudgetAlertWindow;
   /** `2026-11-25`, `2026-11` (the organisation's time zone) or `total` */
   windowId: string;
@@ -97,7 +99,10 @@ export interface BudgetThresholdWebhookBody {
   type: typeof BUDGET_THRESHOLD_EVENT;
   organisationId: string;
   scope: BudgetAlertScope;
+  /** the org, tenant or key id (of a per-model scope: its key or tenant) */
   scopeId: string;
+  /** the public model name of a `key-model` or `tenant-model` scope; null for the others */
+  model: string | null;
   window: BudgetAlertWindow;
   windowId: string;
   thresholdPercent: number;

@@ -86,7 +86,8 @@ export interface BalanceResponseDto {
   liveBalanceUsd: string | null;
 }
 
-export type BudgetAlertScope = 'org' | 'tenant' | 'key';
+/** Where a budget is set: org, tenant, key, or one model on a key or a tenant. */
+export type BudgetAlertScope = 'org' | 'tenant' | 'key' | 'key-model' | 'tenant-model';
 export type BudgetAlertWindow = 'day' | 'month' | 'total';
 
 /** Job data of the `alerts` queue. */

@@ -12,7 +12,9 @@ export class CreateTenantRequestDto {
   /** Tenant group used by channel routing; `default` when omitted. */
   @IsOptional()
   @IsString()
-  @Matches(GROUP_NAME_PATTERN, { message: 'group must be lower-case letters, digits, ".", "_" or "-"' })
+  @Matches(GROUP_NAME_PATTERN, {
+    message: 'group must be lower-case letters, digits, ".", "_" or "-"',
+  })
   group?: string;
 }
 

@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import type { Metadata } from 'next';
+import type { BudgetAlertScope } from '@tollgate/contracts';
 import { ProblemAlert } from '../../../components/problem-alert';
 import { deliveryLabel, scopeLabel, windowLabel } from '../../../lib/alerts';
 import { backend } from '../../../lib/backend';
@@ -38,12 +39,15 @@ export default async function AlertsPage({
     load(() => authed((t) => backend.listTenants(t, orgId, { limit: 200 }))),
   ]);
   const tenantNames = new Map((tenants.ok ? tenants.data.items : []).map((x) => [x.id, x.name]));
-  const scopeName = (scope: 'org' | 'tenant' | 'key', id: string): string =>
-    scope === 'org'
-      ? org.organisationName
-      : scope === 'tenant'
-        ? (tenantNames.get(id) ?? shortId(id))
-        : shortId(id);
+  const scopeName = (scope: BudgetAlertScope, id: string, model: string | null): string => {
+    const owner =
+      scope === 'org'
+        ? org.organisationName
+        : scope === 'tenant' || scope === 'tenant-model'
+          ? (tenantNames.get(id) ?? shortId(id))
+          : shortId(id);
+    return model === null ? owner : `${owner} · ${model}`;
+  };
 
   return (
     <>
@@ -51,7 +55,7 @@ export default async function AlertsPage({
         <h1>Budget alerts</h1>
         <p className="sub">
           {org.organisationName} · an alert is raised once per window when spend reaches a threshold
-          of a budget set on the organisation, a tenant or a key.
+          of a budget set on the organisation, a tenant, a key, or one model of a tenant or key.
         </p>
       </div>
       <div className="grid-2">
@@ -143,7 +147,7 @@ export default async function AlertsPage({
                   <tr key={a.id} data-testid="alert-row" data-alert-id={a.id}>
                     <td className="small">{formatDateTime(a.createdAt)}</td>
                     <td>
-                      {scopeLabel(a.scope)} {scopeName(a.scope, a.scopeId)}
+                      {scopeLabel(a.scope)} {scopeName(a.scope, a.scopeId, a.model)}
                     </td>
                     <td className="small">{windowLabel(a.window, a.windowId)}</td>
                     <td className="num">{a.thresholdPercent}%</td>
