@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type {
   LimitsStateResponseDto,
+  ModelLimitsListResponseDto,
   RedemptionCodesCreatedResponseDto,
   AlertSettingsResponseDto,
 } from '@tollgate/contracts';
@@ -12,7 +13,8 @@ import { startStack, type Stack } from './support/stack';
 /**
  * The budget pages of the portal in a real headless Chromium against the whole built stack: an owner
  * logs in, sets the organisation's monthly budget (after a bad amount is refused next to its field),
- * its billing time zone and a key's rpm, and sees them after a reload and in the accounts API;
+ * its billing time zone, a key's rpm and limits on one model of that key (a bad model name refused),
+ * and sees them after a reload and in the accounts API;
  * configures the alert webhook (a private address refused by billing, then a public URL that is
  * stored but never called here, as no budget is reached), sees the signing secret once and rotates
  * it; redeems a prepaid code; a finance member reads the same pages without any form, and a plain
@@ -223,6 +225,56 @@ describe('budgets, alerts and balance in the portal', () => {
       expect(await page.getByTestId('limit-value-monthlyBudgetUsd').textContent()).toBe(
         'unlimited',
       );
+    });
+  });
+
+  it('sets, shows and removes limits on one model of a key', async () => {
+    await step('key-model-limits', async () => {
+      const listed = async () =>
+        (
+          await api.accounts<ModelLimitsListResponseDto>('GET', `/keys/${keyId}/limits/models`, {
+            token: ownerToken,
+          })
+        ).body.items;
+      await page.goto(`/tenants/${tenantId}/keys/${keyId}/limits`);
+      await page.getByTestId('model-limits-empty').waitFor();
+
+      await page.getByTestId('model-limit-model').fill('not a model');
+      await page.getByTestId('model-limit-rpm').fill('7');
+      await page.getByTestId('model-limits-submit').click();
+      await page.getByTestId('model-form-error').waitFor();
+      expect(await page.getByTestId('model-form-error').textContent()).toContain(
+        'is not a model name',
+      );
+      expect(await listed()).toEqual([]);
+
+      await page.getByTestId('model-limit-model').fill('vendor/model-a');
+      await page.getByTestId('model-limit-rpm').fill('7');
+      await page.getByTestId('model-limit-dailyBudgetUsd').fill('2.5');
+      await page.getByTestId('model-limits-submit').click();
+      await page.getByTestId('model-form-success').waitFor();
+      await page.reload();
+      const row = page.getByTestId('model-limit-row');
+      expect(await row.count()).toBe(1);
+      const cells = await row.locator('td').allTextContents();
+      expect(cells.slice(0, 7)).toEqual([
+        'vendor/model-a',
+        '$2.50',
+        '—',
+        '—',
+        '7',
+        'unlimited',
+        'unlimited',
+      ]);
+      expect(await listed()).toMatchObject([
+        { model: 'vendor/model-a', rpm: 7, dailyBudgetUsd: '2.50', tpm: null },
+      ]);
+      // the key's own limits are untouched
+      expect((await limitsOf('keys', keyId)).rpm).toBe(120);
+
+      await row.getByTestId('model-limit-remove').click();
+      await page.getByTestId('model-limits-empty').waitFor();
+      expect(await listed()).toEqual([]);
     });
   });
 

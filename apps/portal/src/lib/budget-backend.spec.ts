@@ -55,6 +55,10 @@ describe('budgetBackend', () => {
     expect(sut.limitsPath('org', 'o1')).toBe('/orgs/o1/limits');
     expect(sut.limitsPath('tenant', 't/1')).toBe('/tenants/t%2F1/limits');
     expect(sut.limitsPath('key', 'k?1')).toBe('/keys/k%3F1/limits');
+    expect(sut.modelLimitsPath('key', 'k1')).toBe('/keys/k1/limits/models');
+    expect(sut.modelLimitsPath('tenant', 't1', 'vendor/model-a')).toBe(
+      '/tenants/t1/limits/models/vendor%2Fmodel-a',
+    );
   });
 
   it('PUTs all six limits to accounts with the bearer token', async () => {

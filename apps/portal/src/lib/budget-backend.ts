@@ -9,6 +9,9 @@ import type {
   CreditGrantResponseDto,
   LimitScope,
   LimitsResponseDto,
+  ModelLimitScope,
+  ModelLimitsListResponseDto,
+  ModelLimitsResponseDto,
   LimitsStateResponseDto,
   OrganisationResponseDto,
   Page,
@@ -30,6 +33,12 @@ export function limitsPath(scope: LimitScope, id: string): string {
   }
 }
 
+/** `/tenants/{id}/limits/models` or `/keys/{id}/limits/models`, and one model under it. */
+export function modelLimitsPath(scope: ModelLimitScope, id: string, model?: string): string {
+  const base = `${limitsPath(scope, id)}/models`;
+  return model === undefined ? base : `${base}/${seg(model)}`;
+}
+
 type PageQuery = { limit?: number; cursor?: string };
 
 export const budgetBackend = {
@@ -47,6 +56,24 @@ export const budgetBackend = {
     accounts<LimitsStateResponseDto>({ path: limitsPath(scope, id), token }),
   putLimits: (token: string, scope: LimitScope, id: string, body: LimitsUpdate) =>
     accounts<LimitsResponseDto>({ method: 'PUT', path: limitsPath(scope, id), token, body }),
+
+  listModelLimits: (token: string, scope: ModelLimitScope, id: string) =>
+    accounts<ModelLimitsListResponseDto>({ path: modelLimitsPath(scope, id), token }),
+  putModelLimits: (
+    token: string,
+    scope: ModelLimitScope,
+    id: string,
+    model: string,
+    body: LimitsUpdate,
+  ) =>
+    accounts<ModelLimitsResponseDto>({
+      method: 'PUT',
+      path: modelLimitsPath(scope, id, model),
+      token,
+      body,
+    }),
+  deleteModelLimits: (token: string, scope: ModelLimitScope, id: string, model: string) =>
+    accounts<void>({ method: 'DELETE', path: modelLimitsPath(scope, id, model), token }),
 
   getAlertSettings: (token: string, orgId: string) =>
     billing<AlertSettingsResponseDto>({ path: `/orgs/${seg(orgId)}/alert-settings`, token }),

@@ -1,4 +1,10 @@
-import { MAX_CONCURRENT, MAX_RPM, MAX_TPM, USD_DECIMAL_PATTERN } from '@tollgate/contracts';
+import {
+  MAX_CONCURRENT,
+  MAX_RPM,
+  MAX_TPM,
+  MODEL_LIMIT_NAME_PATTERN,
+  USD_DECIMAL_PATTERN,
+} from '@tollgate/contracts';
 import {
   addUsd,
   errorsForField,
@@ -12,6 +18,8 @@ import {
   percentUsed,
   timeZoneChoices,
   USD_RE,
+  MODEL_NAME_RE,
+  parseModelName,
   usdToNano,
 } from './limits';
 
@@ -27,6 +35,7 @@ const blank = {
 describe('limits helpers', () => {
   it('mirror the contracts rules they restate', () => {
     expect(USD_RE.source).toBe(USD_DECIMAL_PATTERN.source);
+    expect(MODEL_NAME_RE.source).toBe(MODEL_LIMIT_NAME_PATTERN.source);
     expect(LIMIT_MAX).toEqual({ rpm: MAX_RPM, tpm: MAX_TPM, maxConcurrent: MAX_CONCURRENT });
   });
 });
@@ -186,5 +195,21 @@ describe('organisation settings', () => {
       ],
     });
     expect(parseOrgSettings({ billingTimeZone: '' }).ok).toBe(false);
+  });
+});
+
+describe('parseModelName', () => {
+  it('takes the model names accounts accepts and names the field otherwise', () => {
+    expect(parseModelName(' meta-llama/Llama-3.1-8B ')).toEqual({
+      ok: true,
+      model: 'meta-llama/Llama-3.1-8B',
+    });
+    const empty = parseModelName('');
+    expect(empty).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^Model is required/) as unknown,
+    });
+    expect(parseModelName('-x')).toMatchObject({ ok: false });
+    expect(parseModelName('a b')).toMatchObject({ ok: false });
   });
 });

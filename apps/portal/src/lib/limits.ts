@@ -10,6 +10,7 @@ import type { FormValues } from './forms';
 // Restated from @tollgate/contracts (the portal imports only types from there); a unit test pins them.
 export const USD_RE = /^(0|[1-9]\d{0,11})(\.\d{1,9})?$/;
 export const LIMIT_MAX = { rpm: 1_000_000_000, tpm: 1_000_000_000_000, maxConcurrent: 1_000_000 };
+export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
 
 export type BudgetField = 'dailyBudgetUsd' | 'monthlyBudgetUsd' | 'totalBudgetUsd';
 export type CountField = 'rpm' | 'tpm' | 'maxConcurrent';
@@ -191,6 +192,21 @@ export function parseOrgSettings(
     ok: true,
     body: { billingTimeZone: tz, admissionFailOpen: values.admissionFailOpen === 'on' },
   };
+}
+
+/** The model name of a per-model limit, as accounts accepts it; the errors name the field. */
+export function parseModelName(
+  raw: string,
+): { ok: true; model: string } | { ok: false; error: string } {
+  const model = raw.trim();
+  if (!MODEL_NAME_RE.test(model)) {
+    const what = model === '' ? 'is required' : `“${model.slice(0, 60)}” is not a model name`;
+    return {
+      ok: false,
+      error: `Model ${what}: 1 to 200 characters, a letter or digit first, then letters, digits or . _ : / @ + -`,
+    };
+  }
+  return { ok: true, model };
 }
 
 /**

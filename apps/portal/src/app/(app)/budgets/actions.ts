@@ -2,10 +2,16 @@
 
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
-import type { LimitScope } from '@tollgate/contracts';
+import type { LimitScope, ModelLimitScope } from '@tollgate/contracts';
 import { budgetBackend } from '../../../lib/budget-backend';
 import { field, type FormState, type FormValues } from '../../../lib/forms';
-import { LIMIT_FIELDS, limitsToValues, parseLimits, parseOrgSettings } from '../../../lib/limits';
+import {
+  LIMIT_FIELDS,
+  limitsToValues,
+  parseLimits,
+  parseModelName,
+  parseOrgSettings,
+} from '../../../lib/limits';
 import { ApiError, toProblemView, validationProblem } from '../../../lib/problem';
 import { loginPath } from '../../../lib/session';
 import { requireAccessToken } from '../../../lib/server-session';
@@ -59,6 +65,53 @@ export async function updateLimitsAction(
   } catch (err) {
     return failure(err, values);
   }
+}
+
+/** Sets the six limits of one model on a tenant or key (a blank field: no limit on that). */
+export async function saveModelLimitsAction(
+  scope: ModelLimitScope,
+  id: string,
+  _prev: FormState,
+  form: FormData,
+): Promise<FormState> {
+  const values: FormValues = {
+    model: field(form, 'model'),
+    ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, field(form, f)])),
+  };
+  const model = parseModelName(values.model ?? '');
+  const parsed = parseLimits(values);
+  const errors = [...(model.ok ? [] : [model.error]), ...(parsed.ok ? [] : parsed.errors)];
+  if (!model.ok || !parsed.ok)
+    return { status: 'error', problem: validationProblem(errors), values };
+  const token = await requireAccessToken();
+  try {
+    const saved = await budgetBackend.putModelLimits(token, scope, id, model.model, parsed.body);
+    revalidateScope(scope);
+    return {
+      status: 'done',
+      values: { model: '', ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, ''])) },
+      message: `Limits of ${saved.model} on this ${SCOPE_NAMES[scope]} saved.`,
+    };
+  } catch (err) {
+    return failure(err, values);
+  }
+}
+
+/** Removes the per-model limits of one model on a tenant or key. */
+export async function deleteModelLimitsAction(
+  scope: ModelLimitScope,
+  id: string,
+  model: string,
+): Promise<void> {
+  const token = await requireAccessToken();
+  try {
+    await budgetBackend.deleteModelLimits(token, scope, id, model);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) redirect(loginPath(undefined, 'expired'));
+    // already gone: the list below shows what is left
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+  }
+  revalidateScope(scope);
 }
 
 /** The organisation's billing time zone and what admission does when its store is unreachable. */

@@ -14,7 +14,7 @@ import {
 } from '../../../lib/limits';
 import { updateLimitsAction } from './actions';
 
-const FIELDSET = {
+export const FIELDSET = {
   border: 0,
   padding: 0,
   margin: 0,
@@ -32,16 +32,19 @@ const HINTS: Record<LimitField, string> = {
   maxConcurrent: 'Requests in flight at the same time.',
 };
 
-function LimitInput({
+export function LimitInput({
   f,
   value,
   errors,
   idPrefix,
+  testIdPrefix = 'limit',
 }: {
   f: LimitField;
   value: string | undefined;
   errors: string[];
   idPrefix: string;
+  /** test ids are `<prefix>-<field>` (and `-error`): distinct per form on a page */
+  testIdPrefix?: string;
 }) {
   const id = `${idPrefix}-${f}`;
   const isBudget = (BUDGET_FIELDS as readonly string[]).includes(f);
@@ -61,7 +64,7 @@ function LimitInput({
         defaultValue={value}
         aria-invalid={errors.length > 0 || undefined}
         aria-describedby={`${id}-hint${errors.length ? ` ${id}-error` : ''}`}
-        data-testid={`limit-${f}`}
+        data-testid={`${testIdPrefix}-${f}`}
       />
       <span id={`${id}-hint`} className="hint">
         {HINTS[f]}
@@ -71,7 +74,7 @@ function LimitInput({
           id={`${id}-error`}
           className="hint"
           style={{ color: 'var(--danger)' }}
-          data-testid={`limit-${f}-error`}
+          data-testid={`${testIdPrefix}-${f}-error`}
         >
           {errors.join(' ')}
         </span>

@@ -6,6 +6,7 @@ import { backend } from '../../../../../lib/backend';
 import { budgetBackend } from '../../../../../lib/budget-backend';
 import { load } from '../../../../../lib/load';
 import { authed, getCurrentContext } from '../../../../../lib/server-session';
+import { ModelLimits } from '../../../budgets/model-limits';
 import { ScopeLimits } from '../../../budgets/scope-limits';
 import { NoOrganisation } from '../../../no-organisation';
 
@@ -18,9 +19,10 @@ export default async function TenantLimitsPage({
 }) {
   const { tenantId } = await params;
   const { me } = await getCurrentContext();
-  const [tenant, limits] = await Promise.all([
+  const [tenant, limits, models] = await Promise.all([
     load(() => authed((t) => backend.getTenant(t, tenantId))),
     load(() => authed((t) => budgetBackend.getLimits(t, 'tenant', tenantId))),
+    load(() => authed((t) => budgetBackend.listModelLimits(t, 'tenant', tenantId))),
   ]);
   if (!tenant.ok && (tenant.problem.status === 404 || tenant.problem.status === 400)) notFound();
   if (!tenant.ok) {
@@ -49,6 +51,7 @@ export default async function TenantLimitsPage({
         </p>
       </div>
       <ScopeLimits scope="tenant" id={tenantId} role={membership.role} limits={limits} />
+      <ModelLimits scope="tenant" id={tenantId} role={membership.role} models={models} />
     </>
   );
 }

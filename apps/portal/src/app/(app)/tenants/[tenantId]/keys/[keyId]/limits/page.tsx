@@ -7,6 +7,7 @@ import { backend } from '../../../../../../../lib/backend';
 import { budgetBackend } from '../../../../../../../lib/budget-backend';
 import { load } from '../../../../../../../lib/load';
 import { authed, getCurrentContext } from '../../../../../../../lib/server-session';
+import { ModelLimits } from '../../../../../budgets/model-limits';
 import { ScopeLimits } from '../../../../../budgets/scope-limits';
 import { NoOrganisation } from '../../../../../no-organisation';
 
@@ -34,10 +35,11 @@ export default async function KeyLimitsPage({
 }) {
   const { tenantId, keyId } = await params;
   const { me } = await getCurrentContext();
-  const [tenant, key, limits] = await Promise.all([
+  const [tenant, key, limits, models] = await Promise.all([
     load(() => authed((t) => backend.getTenant(t, tenantId))),
     load(() => findKey(tenantId, keyId)),
     load(() => authed((t) => budgetBackend.getLimits(t, 'key', keyId))),
+    load(() => authed((t) => budgetBackend.listModelLimits(t, 'key', keyId))),
   ]);
   const missing = (s: number) => s === 404 || s === 400;
   if (!tenant.ok && missing(tenant.problem.status)) notFound();
@@ -75,6 +77,7 @@ export default async function KeyLimitsPage({
         </p>
       </div>
       <ScopeLimits scope="key" id={keyId} role={membership.role} limits={limits} />
+      <ModelLimits scope="key" id={keyId} role={membership.role} models={models} />
     </>
   );
 }
