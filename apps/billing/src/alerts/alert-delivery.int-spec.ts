@@ -530,7 +530,7 @@ describe('budget alert delivery with the default destination rules', () => {
     await store.replaceSpent(
       { kind: 'org', orgId: org },
       { kind: 'total' },
-      { expectedNano: 0n, valueNano: 1n * USD, timeZone: 'UTC' },
+      { expectedNano: 0n, valueNano: 1n * USD },
     );
 
     const created = await worker.app.get(AlertEvaluator).onUsageBooked({

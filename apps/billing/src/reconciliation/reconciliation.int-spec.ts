@@ -105,17 +105,15 @@ describe('ReconciliationService', () => {
   it('repairs corrupted counters and leaves reservations alone', async () => {
     const day = { kind: 'day', id: w.dayId } as const;
     await redis.hset(
-      `${env.config.TOLLGATE_REDIS_PREFIX}adm:{org:${ORG}}:t:tenant-1:d:${w.dayId}`,
-      'spent',
+      `${env.config.TOLLGATE_REDIS_PREFIX}adm:{org:${ORG}}:t:tenant-1:c`,
+      'd',
+      w.dayId,
+      'ds',
       '999',
-      'reserved',
+      'dr',
       '5',
     );
-    await redis.hset(
-      `${env.config.TOLLGATE_REDIS_PREFIX}adm:{org:${ORG}}:k:key-1:tot`,
-      'spent',
-      '0',
-    );
+    await redis.hset(`${env.config.TOLLGATE_REDIS_PREFIX}adm:{org:${ORG}}:k:key-1:c`, 'ts', '0');
     const report = await sut.reconcile({ orgIds: [ORG], now });
     expect(report).toMatchObject({ repaired: 2, conflicts: 0 });
     expect(await store.readSpend(tenant, day)).toEqual({ spentNano: 2n * USD, reservedNano: 5n });
@@ -173,8 +171,8 @@ describe('ReconciliationService', () => {
       await store.writeLimits(scope, { ...NO_LIMITS, totalBudgetNano: 100n * USD });
     // drift: a lost settlement on the key × model total, garbage on a model never called
     await redis.hset(
-      `${env.config.TOLLGATE_REDIS_PREFIX}adm:{org:${M_ORG}}:km:key-1:${Buffer.from('never-used').toString('base64url')}:tot`,
-      'spent',
+      `${env.config.TOLLGATE_REDIS_PREFIX}adm:{org:${M_ORG}}:km:key-1:${Buffer.from('never-used').toString('base64url')}:c`,
+      'ts',
       '777',
     );
     const report = await sut.reconcile({ orgIds: [M_ORG], now });

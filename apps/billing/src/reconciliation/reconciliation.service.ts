@@ -129,7 +129,7 @@ export class ReconciliationService {
           : row.tenant_id !== null
             ? { kind: 'tenant', orgId, tenantId: row.tenant_id }
             : { kind: 'org', orgId };
-      await this.repair(scope, w, row, timeZone, report);
+      await this.repair(scope, w, row, report);
     }
     if (modelScopes.length > 0) {
       const models = [...new Set(modelScopes.map((s) => s.model))];
@@ -147,13 +147,7 @@ export class ReconciliationService {
       const none: LedgerRow = { tenant_id: null, key_id: null, day: '0', month: '0', total: '0' };
       for (const scope of modelScopes) {
         const owner = scope.kind === 'key-model' ? `k:${scope.keyId}` : `t:${scope.tenantId}`;
-        await this.repair(
-          scope,
-          w,
-          ledger.get(`${owner}:${scope.model}`) ?? none,
-          timeZone,
-          report,
-        );
+        await this.repair(scope, w, ledger.get(`${owner}:${scope.model}`) ?? none, report);
       }
     }
     const truth = await this.credits.truth(orgId);
@@ -172,7 +166,6 @@ export class ReconciliationService {
     scope: AnyAdmissionScope,
     w: AdmissionWindows,
     row: LedgerRow,
-    timeZone: string,
     report: ReconcileReport,
   ): Promise<void> {
     const windows: [SpendWindow, bigint][] = [
@@ -187,7 +180,6 @@ export class ReconciliationService {
       const outcome = await this.admission.replaceSpent(scope, window, {
         expectedNano: live.spentNano,
         valueNano: truth,
-        timeZone,
       });
       if (outcome === 'replaced') report.repaired++;
       else report.conflicts++;

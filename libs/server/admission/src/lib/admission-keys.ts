@@ -4,13 +4,13 @@
  *
  * ```
  * <P>adm:{org:O}:<S>:lim               hash   limit settings of scope S (absent field = unlimited)
- * <P>adm:{org:O}:<S>:d:<YYYY-MM-DD>    hash   {spent, reserved} nano-USD of that local day; TTL = day end + grace
- * <P>adm:{org:O}:<S>:m:<YYYY-MM>       hash   {spent, reserved} of that local month; TTL = month end + grace
- * <P>adm:{org:O}:<S>:tot               hash   {spent, reserved} since the beginning (no TTL)
- * <P>adm:{org:O}:<S>:rpm               zset   reservation id → admission time (ms): the sliding 60 s log of
- *                                              requests, kept while the scope has an rpm or a tpm limit
- * <P>adm:{org:O}:<S>:tpmv              hash   reservation id → tokens counted (for tpm), and `#sum` (their total)
- * <P>adm:{org:O}:<S>:conc              zset   reservation id → reservation expiry (ms): requests in flight
+ * <P>adm:{org:O}:<S>:c                 hash   counters: the current and the previous day and month window
+ *                                              ({id, spent, reserved} each), the total {spent, reserved}, the
+ *                                              requests in flight, and the rate window's sums and the bucket being
+ *                                              filled (see admission.lua.ts)
+ * <P>adm:{org:O}:<S>:rb                hash   the rate window's older one-second buckets: `r<index>` requests,
+ *                                              `t<index>` tokens (index = epoch ms / 1000), while the scope has an
+ *                                              rpm or a tpm limit
  * <P>adm:{org:O}:bal                   string prepaid balance of the organisation (absent = not prepaid)
  * <P>adm:{org:O}:tz                    string the organisation's billing time zone (IANA), for readers
  *                                              that only know the org id (billing's alerts, reconciliation)
@@ -128,18 +128,10 @@ export const admissionKeys = {
   orgBase: (prefix: string, orgId: string): string => `${prefix}adm:${orgTag(orgId)}:`,
   limits: (prefix: string, scope: AnyAdmissionScope): string =>
     `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:lim`,
-  day: (prefix: string, scope: AnyAdmissionScope, dayId: string): string =>
-    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:d:${dayId}`,
-  month: (prefix: string, scope: AnyAdmissionScope, monthId: string): string =>
-    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:m:${monthId}`,
-  total: (prefix: string, scope: AnyAdmissionScope): string =>
-    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tot`,
-  rpm: (prefix: string, scope: AnyAdmissionScope): string =>
-    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:rpm`,
-  tpmTokens: (prefix: string, scope: AnyAdmissionScope): string =>
-    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:tpmv`,
-  concurrency: (prefix: string, scope: AnyAdmissionScope): string =>
-    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:conc`,
+  counters: (prefix: string, scope: AnyAdmissionScope): string =>
+    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:c`,
+  rateBuckets: (prefix: string, scope: AnyAdmissionScope): string =>
+    `${admissionKeys.orgBase(prefix, scope.orgId)}${scopeSegment(scope)}:rb`,
   balance: (prefix: string, orgId: string): string => `${admissionKeys.orgBase(prefix, orgId)}bal`,
   timeZone: (prefix: string, orgId: string): string => `${admissionKeys.orgBase(prefix, orgId)}tz`,
   reservation: (prefix: string, orgId: string, reservationId: string): string =>
@@ -183,22 +175,19 @@ export interface ReservationKeyInput {
   keyId: string;
   /** the request's public model; null: no per-model scopes (their keys are placeholders) */
   model: string | null;
-  dayId: string;
-  monthId: string;
   reservationId: string;
 }
 
 /** Per scope, in this order, in the key list of every admission script. */
-export const KEYS_PER_SCOPE = 7;
+export const KEYS_PER_SCOPE = 3;
 /** key, tenant, org, key×model, tenant×model */
 export const ADMISSION_SCOPE_COUNT = 5;
-/** 5 scopes × 7, then the balance, the reservation record and the expiry index */
+/** 5 scopes × 3, then the balance, the reservation record and the expiry index */
 export const ADMISSION_SCRIPT_KEYS = ADMISSION_SCOPE_COUNT * KEYS_PER_SCOPE + 3;
 
 /**
- * The 38 keys of one request, in the order the scripts expect: for key, tenant, organisation,
- * key×model and tenant×model (7 each) limits, day, month, total, rate log, tpm tokens,
- * concurrency; then the balance, the reservation record and the expiry index. Without a model the
+ * The 18 keys of one request, in the order the scripts expect: for key, tenant, organisation,
+ * key×model and tenant×model (3 each) limits, counters, rate buckets; then the balance, the reservation record and the expiry index. Without a model the
  * per-model keys name the empty model (`…:km:<keyId>::…`), which no scope has and no script touches.
  */
 export function reservationKeys(prefix: string, r: ReservationKeyInput): string[] {
@@ -213,12 +202,8 @@ export function reservationKeys(prefix: string, r: ReservationKeyInput): string[
   for (const s of scopes) {
     keys.push(
       admissionKeys.limits(prefix, s),
-      admissionKeys.day(prefix, s, r.dayId),
-      admissionKeys.month(prefix, s, r.monthId),
-      admissionKeys.total(prefix, s),
-      admissionKeys.rpm(prefix, s),
-      admissionKeys.tpmTokens(prefix, s),
-      admissionKeys.concurrency(prefix, s),
+      admissionKeys.counters(prefix, s),
+      admissionKeys.rateBuckets(prefix, s),
     );
   }
   keys.push(

@@ -160,14 +160,14 @@ describe('AdmissionStore per-model limits (real Redis)', () => {
         scope: 'key-model',
         model: MODEL_A,
         reason: 'rpm',
-        retryAfterMs: 55_000,
+        retryAfterMs: 56_000,
       });
       const other = await sut.admit(request(i, MODEL_B, { now: NOON + 5_000 }));
       expect(other.admitted).toBe(true);
       expect(other.rateLimits.requests).toBeNull();
       // without a model the per-model limits do not apply
       expect((await sut.admit(request(i, null, { now: NOON + 5_000 }))).admitted).toBe(true);
-      expect((await sut.admit(request(i, MODEL_A, { now: NOON + 60_001 }))).admitted).toBe(true);
+      expect((await sut.admit(request(i, MODEL_A, { now: NOON + 61_000 }))).admitted).toBe(true);
     });
 
     it('is all-or-nothing across the per-model scopes', async () => {

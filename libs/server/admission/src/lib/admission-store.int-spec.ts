@@ -255,29 +255,91 @@ describe('AdmissionStore (real Redis)', () => {
   });
 
   describe('counters', () => {
-    it('gives a day and a month counter their window end plus grace once, when created', async () => {
+    it('keeps the previous day: a late settle books into the day its request was admitted in', async () => {
       const i = ids();
-      const w = computeWindows('UTC', NOON);
-      admitted(await sut.admit(request(i)));
-      const day = admissionKeys.day(PREFIX, keyScope(i), w.dayId);
-      const month = admissionKeys.month(PREFIX, keyScope(i), w.monthId);
-      const grace = 48 * 3_600_000;
-      // the script counts from the request's `now` (here a fixed instant), Redis from its clock
-      const [dayTtl, monthTtl] = [await redis.pttl(day), await redis.pttl(month)];
-      expect(dayTtl).toBeLessThanOrEqual(w.dayEnd - NOON + grace);
-      expect(dayTtl).toBeGreaterThan(w.dayEnd - NOON + grace - 10_000);
-      expect(monthTtl).toBeLessThanOrEqual(w.monthEnd - NOON + grace);
-      expect(monthTtl).toBeGreaterThan(w.monthEnd - NOON + grace - 10_000);
-      const [dayAt, monthAt] = [await redis.pexpiretime(day), await redis.pexpiretime(month)];
-      admitted(await sut.admit(request(i, { now: NOON + 60_000 })));
-      expect([await redis.pexpiretime(day), await redis.pexpiretime(month)]).toEqual([
-        dayAt,
-        monthAt,
-      ]);
-      expect(await redis.pexpiretime(total(i))).toBe(-1);
+      const day1 = computeWindows('UTC', NOON).dayId;
+      const nextDay = NOON + 24 * 3_600_000;
+      const day2 = computeWindows('UTC', nextDay).dayId;
+      const late = admitted(await sut.admit(request(i, { estimatedCostNano: 50n })));
+      admitted(await sut.admit(request(i, { estimatedCostNano: 7n, now: nextDay })));
+      await sut.settle(late, { costNano: 40n, tokens: 1 });
+      expect(await sut.readSpend(keyScope(i), { kind: 'day', id: day1 })).toEqual({
+        spentNano: 40n,
+        reservedNano: 0n,
+      });
+      expect(await sut.readSpend(keyScope(i), { kind: 'day', id: day2 })).toEqual({
+        spentNano: 0n,
+        reservedNano: 7n,
+      });
+      // the month holds both; the total too
+      expect((await spend(keyScope(i))).total).toEqual([40n, 7n]);
+      // a third day drops the first
+      admitted(
+        await sut.admit(request(i, { estimatedCostNano: 1n, now: nextDay + 24 * 3_600_000 })),
+      );
+      expect(await sut.readSpend(keyScope(i), { kind: 'day', id: day1 })).toEqual({
+        spentNano: 0n,
+        reservedNano: 0n,
+      });
+      expect((await sut.readSpend(keyScope(i), { kind: 'day', id: day2 })).reservedNano).toBe(7n);
     });
 
-    const total = (i: Ids) => admissionKeys.total(PREFIX, keyScope(i));
+    it('counts a request for 60 to 61 seconds, in one-second buckets', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 100 }));
+      const buckets = admissionKeys.rateBuckets(PREFIX, keyScope(i));
+      const bucket = `r${NOON / 1_000}`;
+      const remaining = async (now: number) => {
+        const r = await sut.admit(request(i, { now }));
+        if (!r.admitted) throw new Error('rejected');
+        return [r.rateLimits.requests?.remaining, r.rateLimits.requests?.resetMs];
+      };
+      expect(await remaining(NOON)).toEqual([99, 61_000]);
+      expect(await remaining(NOON + 500)).toEqual([98, 60_500]);
+      // the bucket being filled lives in the counters; it moves to the bucket hash when the next starts
+      expect(await redis.hlen(buckets)).toBe(0);
+      expect(await remaining(NOON + 30_000)).toEqual([97, 31_000]);
+      expect(await redis.hget(buckets, bucket)).toBe('2');
+      // the 60th bucket after a request's own still counts it …
+      expect(await remaining(NOON + 60_999)).toEqual([96, 1]);
+      // … the 61st does not: the first two left, and their bucket with them
+      expect(await remaining(NOON + 61_000)).toEqual([97, 30_000]);
+      expect(await redis.hget(buckets, bucket)).toBeNull();
+      const state = await sut.readState(keyScope(i), { timeZone: 'UTC', now: NOON + 61_000 });
+      expect(state.requestsLastMinute).toBe(3);
+      // idle for longer than the window: everything left
+      expect(await remaining(NOON + 200_000)).toEqual([99, 61_000]);
+      expect(await redis.hlen(buckets)).toBe(0);
+    });
+
+    it('counts a request from a clock behind in the bucket already being filled', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 10 }));
+      admitted(await sut.admit(request(i, { now: NOON + 5_000 })));
+      // another replica's clock, 2 s behind: counted in the newer bucket, so it leaves later
+      const behind = await sut.admit(request(i, { now: NOON + 3_000 }));
+      expect(behind.rateLimits.requests).toEqual({ limit: 10, remaining: 8, resetMs: 63_000 });
+      const at = (now: number) =>
+        sut.readState(keyScope(i), { timeZone: 'UTC', now }).then((s) => s.requestsLastMinute);
+      expect(await at(NOON + 65_999)).toBe(2);
+      expect(await at(NOON + 66_000)).toBe(0);
+    });
+
+    it('frees a concurrency slot once: on settle, or on the sweep and not again on a late settle', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ maxConcurrent: 2 }));
+      const a = admitted(await sut.admit(request(i, { ttlMs: 1_000 })));
+      const b = admitted(await sut.admit(request(i, { ttlMs: 1_000 })));
+      const inFlight = () =>
+        sut.readState(keyScope(i), { timeZone: 'UTC', now: NOON }).then((s) => s.concurrent);
+      expect(await inFlight()).toBe(2);
+      await sut.settle(a, { costNano: 1n, tokens: 1 });
+      expect(await inFlight()).toBe(1);
+      await sut.sweep(NOON + 1_001);
+      expect(await inFlight()).toBe(0);
+      expect(await sut.settle(b, { costNano: 1n, tokens: 1 })).toBe('settled');
+      expect(await inFlight()).toBe(0);
+    });
 
     it('counts a released request against rpm but not its tokens against tpm', async () => {
       const i = ids();
@@ -287,16 +349,16 @@ describe('AdmissionStore (real Redis)', () => {
       const b = await sut.admit(request(i, { estimatedTokens: 900, now: NOON + 1_000 }));
       expect(b.admitted).toBe(true);
       expect(b.rateLimits).toEqual({
-        requests: { limit: 2, remaining: 0, resetMs: 59_000 },
-        tokens: { limit: 1_000, remaining: 100, resetMs: 59_000 },
+        requests: { limit: 2, remaining: 0, resetMs: 60_000 },
+        tokens: { limit: 1_000, remaining: 100, resetMs: 60_000 },
       });
       expect(await sut.admit(request(i, { estimatedTokens: 1, now: NOON + 2_000 }))).toMatchObject({
         admitted: false,
         reason: 'rpm',
-        retryAfterMs: 58_000,
+        retryAfterMs: 59_000,
       });
-      // a minute after the first, it leaves the window without taking tokens it no longer holds
-      const c = await sut.admit(request(i, { estimatedTokens: 100, now: NOON + 60_001 }));
+      // 61 s after the first (its bucket's 61st), it leaves the window without taking tokens it no longer holds
+      const c = await sut.admit(request(i, { estimatedTokens: 100, now: NOON + 61_000 }));
       expect(c).toMatchObject({ admitted: true, rateLimits: { tokens: { remaining: 0 } } });
       const state = await sut.readState(keyScope(i), { timeZone: 'UTC', now: NOON + 60_001 });
       expect([state.requestsLastMinute, state.tokensLastMinute]).toEqual([2, 1_000]);
@@ -333,7 +395,7 @@ describe('AdmissionStore (real Redis)', () => {
   });
 
   describe('rate limits', () => {
-    it('allows rpm requests in any 60 s and says when the oldest leaves', async () => {
+    it('allows rpm requests in any 60 s and says when the oldest leaves (60 to 61 s after it came)', async () => {
       const i = ids();
       await sut.writeLimits(keyScope(i), limits({ rpm: 3 }));
       for (let n = 0; n < 3; n++) {
@@ -342,7 +404,7 @@ describe('AdmissionStore (real Redis)', () => {
         expect(r.rateLimits.requests).toEqual({
           limit: 3,
           remaining: 2 - n,
-          resetMs: 60_000 - n * 1_000,
+          resetMs: 61_000 - n * 1_000,
         });
       }
       const refused = await sut.admit(request(i, { now: NOON + 10_000 }));
@@ -350,10 +412,11 @@ describe('AdmissionStore (real Redis)', () => {
         admitted: false,
         scope: 'key',
         reason: 'rpm',
-        retryAfterMs: 50_000,
-        rateLimits: { requests: { limit: 3, remaining: 0, resetMs: 50_000 } },
+        retryAfterMs: 51_000,
+        rateLimits: { requests: { limit: 3, remaining: 0, resetMs: 51_000 } },
       });
-      expect((await sut.admit(request(i, { now: NOON + 60_001 }))).admitted).toBe(true);
+      expect((await sut.admit(request(i, { now: NOON + 60_999 }))).admitted).toBe(false);
+      expect((await sut.admit(request(i, { now: NOON + 61_000 }))).admitted).toBe(true);
     });
 
     it('counts estimated tokens per minute, and actual ones once settled', async () => {
@@ -365,8 +428,9 @@ describe('AdmissionStore (real Redis)', () => {
         admitted: false,
         scope: 'tenant',
         reason: 'tpm',
-        retryAfterMs: 59_000,
+        retryAfterMs: 60_000,
       });
+      // (the first request's bucket has gone to the bucket hash: settling changes the tokens there)
       await sut.settle(a, { costNano: 1n, tokens: 200 });
       const b = await sut.admit(request(i, { estimatedTokens: 300, now: NOON + 2_000 }));
       expect(b.admitted).toBe(true);
@@ -477,31 +541,33 @@ describe('AdmissionStore (real Redis)', () => {
         await sut.replaceSpent(tenantScope(i), window, {
           expectedNano: 6n,
           valueNano: 9n,
-          timeZone: 'UTC',
         }),
       ).toBe('conflict');
       expect(
         await sut.replaceSpent(tenantScope(i), window, {
           expectedNano: 7n,
           valueNano: 9n,
-          timeZone: 'UTC',
         }),
       ).toBe('replaced');
       expect((await sut.readSpend(tenantScope(i), window)).spentNano).toBe(9n);
     });
 
-    it('creates a missing day counter that expires after the day', async () => {
+    it('makes a newer window the current one and refuses one older than both kept', async () => {
       const i = ids();
-      const today = computeWindows('Asia/Tokyo', Date.now());
-      const window = { kind: 'day', id: today.dayId } as const;
-      await sut.replaceSpent(orgScope(i), window, {
-        expectedNano: 0n,
-        valueNano: 4n,
-        timeZone: 'Asia/Tokyo',
-      });
-      expect((await sut.readSpend(orgScope(i), window)).spentNano).toBe(4n);
-      const expireAt = await redis.pexpiretime(admissionKeys.day(PREFIX, orgScope(i), today.dayId));
-      expect(expireAt).toBe(today.dayEnd + 48 * 3_600_000);
+      const days = ['2026-11-23', '2026-11-24', '2026-11-25'].map(
+        (id) => ({ kind: 'day', id }) as const,
+      );
+      const write = (w: (typeof days)[number], expectedNano: bigint, valueNano: bigint) =>
+        sut.replaceSpent(orgScope(i), w, { expectedNano, valueNano });
+      expect(await write(days[1]!, 0n, 4n)).toBe('replaced');
+      expect(await write(days[2]!, 0n, 6n)).toBe('replaced');
+      expect((await sut.readSpend(orgScope(i), days[1]!)).spentNano).toBe(4n);
+      expect((await sut.readSpend(orgScope(i), days[2]!)).spentNano).toBe(6n);
+      expect(await write(days[0]!, 0n, 1n)).toBe('conflict');
+      expect((await sut.readSpend(orgScope(i), days[0]!)).spentNano).toBe(0n);
+      // the previous day can still be corrected
+      expect(await write(days[1]!, 4n, 5n)).toBe('replaced');
+      expect((await sut.readSpend(orgScope(i), days[1]!)).spentNano).toBe(5n);
     });
 
     it('stores and reads the organisation time zone', async () => {

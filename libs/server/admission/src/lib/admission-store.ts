@@ -37,7 +37,7 @@ import {
   type SpendWindow,
   type SweepReport,
 } from './admission-types';
-import { canonicalTimeZone, startOfLocalDate, WindowCalculator } from './windows';
+import { canonicalTimeZone, WindowCalculator } from './windows';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -47,9 +47,10 @@ declare module 'ioredis' {
     tollgateAdmissionForgetOrg(key: string, orgId: string, cutoff: string): Result<number, Context>;
     tollgateAdmissionReplaceSpent(
       key: string,
+      window: string,
+      windowId: string,
       expected: string,
       value: string,
-      expireAt: string,
     ): Result<(number | string)[], Context>;
     tollgateAdmissionReplaceBalance(
       key: string,
@@ -64,8 +65,6 @@ export interface AdmissionStoreOptions {
   prefix: string;
   /** default reservation lifetime before the sweeper may release it (ms); default 10 minutes */
   reservationTtlMs?: number;
-  /** how long day and month counters are kept after their window ends (ms); default 48 h */
-  windowGraceMs?: number;
   /** how long a settled or released record is kept to answer `duplicate` (ms); default 2 minutes */
   finishedRecordTtlMs?: number;
   /** how long a swept record is kept so that a late settle still books its cost (ms); default 1 h */
@@ -99,9 +98,93 @@ function assertCount(what: string, v: number, max = MAX_ADMISSION_TOKENS): void 
     throw new RangeError(`${what} must be an integer from 0 to ${max}`);
 }
 
-function normaliseDate(y: number, m: number, d: number): { y: number; m: number; d: number } {
-  const t = new Date(Date.UTC(y, m - 1, d));
-  return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
+/** The fields of a scope's counter hash, in the scripts' order (`F` in admission.lua.ts). */
+const COUNTER_FIELDS = [
+  'd',
+  'ds',
+  'dr',
+  'pd',
+  'pds',
+  'pdr',
+  'm',
+  'ms',
+  'mr',
+  'pm',
+  'pms',
+  'pmr',
+  'ts',
+  'tr',
+  'cc',
+  'tn',
+  'tk',
+  'cb',
+  'cr',
+  'ct',
+  'ob',
+] as const;
+
+/** Width of a rate bucket (ms) and how many buckets before a request's own still count it. */
+const RATE_BUCKET_MS = 1_000;
+const RATE_WINDOW_BUCKETS = 60;
+
+/** A spend window as the scripts name it, with its id checked ('' for the total). */
+function checkWindow(window: SpendWindow): ['day' | 'month' | 'total', string] {
+  switch (window.kind) {
+    case 'day':
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(window.id)) throw new RangeError('day id must be YYYY-MM-DD');
+      return ['day', window.id];
+    case 'month':
+      if (!/^\d{4}-\d{2}$/.test(window.id)) throw new RangeError('month id must be YYYY-MM');
+      return ['month', window.id];
+    case 'total':
+      return ['total', ''];
+  }
+}
+
+/** One window's {spent, reserved} out of a counter hash read in COUNTER_FIELDS order (0 when not kept). */
+function windowCounter(
+  c: readonly (string | null)[],
+  kind: 'day' | 'month' | 'total',
+  id: string,
+): SpendCounter {
+  const nano = (v: string | null | undefined) => (v ? BigInt(v) : 0n);
+  let at: number;
+  if (kind === 'total')
+    at = 11; // ts, tr follow
+  else {
+    const i = kind === 'day' ? 0 : 6;
+    if (c[i] === id) at = i;
+    else if (c[i + 3] === id) at = i + 3;
+    else return { spentNano: 0n, reservedNano: 0n };
+  }
+  return { spentNano: nano(c[at + 1]), reservedNano: nano(c[at + 2]) };
+}
+
+/**
+ * Requests and tokens a scope's rate window counts at `now`: the bucket being filled (from the
+ * counters) and the older buckets (`r<index>` / `t<index>`) from the 60th before the current one on.
+ */
+function rateWindowAt(
+  counters: readonly (string | null)[],
+  buckets: Record<string, string>,
+  now: number,
+): { requests: number; tokens: number } {
+  const first = Math.floor(now / RATE_BUCKET_MS) - RATE_WINDOW_BUCKETS;
+  let requests = 0;
+  let tokens = 0;
+  const current = counters[17] ? Number(counters[17]) : -1;
+  if (current >= first) {
+    requests += Number(counters[18] ?? 0);
+    tokens += Number(counters[19] ?? 0);
+  }
+  for (const [field, value] of Object.entries(buckets)) {
+    if (field[0] !== 'r') continue;
+    const index = Number(field.slice(1));
+    if (!Number.isInteger(index) || index < first || index === current) continue;
+    requests += Number(value);
+    tokens += Number(buckets[`t${index}`] ?? 0);
+  }
+  return { requests, tokens };
 }
 
 /** The scope index of the scripts' replies (1-based). */
@@ -150,7 +233,6 @@ function parseSettings(hash: Record<string, string>): LimitSettings {
 export class AdmissionStore {
   readonly prefix: string;
   private readonly reservationTtlMs: number;
-  private readonly windowGraceMs: number;
   private readonly finishedRecordTtlMs: number;
   private readonly expiredRecordTtlMs: number;
   private readonly sweepIdleMs: number;
@@ -165,7 +247,6 @@ export class AdmissionStore {
     assertAdmissionPrefix(options.prefix);
     this.prefix = options.prefix;
     this.reservationTtlMs = options.reservationTtlMs ?? 600_000;
-    this.windowGraceMs = options.windowGraceMs ?? 48 * 3_600_000;
     this.finishedRecordTtlMs = options.finishedRecordTtlMs ?? 120_000;
     this.expiredRecordTtlMs = options.expiredRecordTtlMs ?? 3_600_000;
     this.sweepIdleMs = options.sweepIdleMs ?? 600_000;
@@ -216,8 +297,6 @@ export class AdmissionStore {
       tenantId: req.tenantId,
       keyId: req.keyId,
       model,
-      dayId: w.dayId,
-      monthId: w.monthId,
       reservationId: req.reservationId,
     });
 
@@ -233,7 +312,6 @@ export class AdmissionStore {
         req.estimatedCostNano.toString(),
         String(req.estimatedTokens),
         String(ttlMs),
-        String(this.windowGraceMs),
         req.tenantId,
         req.keyId,
         w.dayId,
@@ -414,32 +492,19 @@ export class AdmissionStore {
     const now = at.now ?? Date.now();
     const w = this.windows.at(at.timeZone, now);
     const p = this.prefix;
-    const since = `(${now - 60_000}`;
     const tx = this.redis
       .pipeline()
       .hgetall(admissionKeys.limits(p, scope))
-      .hmget(admissionKeys.day(p, scope, w.dayId), 'spent', 'reserved')
-      .hmget(admissionKeys.month(p, scope, w.monthId), 'spent', 'reserved')
-      .hmget(admissionKeys.total(p, scope), 'spent', 'reserved')
-      .zcount(admissionKeys.rpm(p, scope), since, '+inf')
-      .zrangebyscore(admissionKeys.rpm(p, scope), since, '+inf')
-      .zcount(admissionKeys.concurrency(p, scope), `(${now}`, '+inf')
+      .hmget(admissionKeys.counters(p, scope), ...COUNTER_FIELDS)
+      .hgetall(admissionKeys.rateBuckets(p, scope))
       .get(admissionKeys.balance(p, scope.orgId));
     const results = await tx.exec();
     if (!results) throw new Error('redis pipeline aborted');
     for (const [err] of results) if (err) throw err;
     const value = <T>(i: number) => results[i]![1] as T;
-    const nano = (v: string | null | undefined) => (v ? BigInt(v) : 0n);
-    const [dSpent, dReserved] = value<(string | null)[]>(1);
-    const [mSpent, mReserved] = value<(string | null)[]>(2);
-    const [tSpent, tReserved] = value<(string | null)[]>(3);
-    const tokenIds = value<string[]>(5);
-    let tokens = 0;
-    if (tokenIds.length) {
-      const counted = await this.redis.hmget(admissionKeys.tpmTokens(p, scope), ...tokenIds);
-      for (const c of counted) tokens += c ? Number(c) : 0;
-    }
-    const balance = value<string | null>(7);
+    const counters = value<(string | null)[]>(1);
+    const rate = rateWindowAt(counters, value<Record<string, string>>(2), now);
+    const balance = value<string | null>(3);
     return {
       scope,
       settings: parseSettings(value<Record<string, string>>(0)),
@@ -448,20 +513,18 @@ export class AdmissionStore {
         id: w.dayId,
         start: w.dayStart,
         end: w.dayEnd,
-        spentNano: nano(dSpent),
-        reservedNano: nano(dReserved),
+        ...windowCounter(counters, 'day', w.dayId),
       },
       month: {
         id: w.monthId,
         start: w.monthStart,
         end: w.monthEnd,
-        spentNano: nano(mSpent),
-        reservedNano: nano(mReserved),
+        ...windowCounter(counters, 'month', w.monthId),
       },
-      total: { spentNano: nano(tSpent), reservedNano: nano(tReserved) },
-      requestsLastMinute: value<number>(4),
-      tokensLastMinute: tokens,
-      concurrent: value<number>(6),
+      total: windowCounter(counters, 'total', ''),
+      requestsLastMinute: rate.requests,
+      tokensLastMinute: rate.tokens,
+      concurrent: Number(counters[14] ?? 0),
       balanceNano: scope.kind === 'org' && balance !== null ? BigInt(balance) : null,
     };
   }
@@ -508,40 +571,39 @@ export class AdmissionStore {
     return (await this.redis.get(admissionKeys.timeZone(this.prefix, orgId))) ?? fallback;
   }
 
-  /** Committed spend and outstanding reservations of one counter (zero when it does not exist). */
+  /**
+   * Committed spend and outstanding reservations of one window of a scope (zero when that window is
+   * not kept: the counters hold the current and the previous day and month).
+   */
   async readSpend(scope: AnyAdmissionScope, window: SpendWindow): Promise<SpendCounter> {
-    const [spent, reserved] = await this.redis.hmget(
-      this.counterKey(this.checkScope(scope), window),
-      'spent',
-      'reserved',
+    const [kind, id] = checkWindow(window);
+    const counters = await this.redis.hmget(
+      admissionKeys.counters(this.prefix, this.checkScope(scope)),
+      ...COUNTER_FIELDS,
     );
-    return {
-      spentNano: spent ? BigInt(spent) : 0n,
-      reservedNano: reserved ? BigInt(reserved) : 0n,
-    };
+    return windowCounter(counters, kind, id);
   }
 
   /**
-   * Overwrites a counter's committed spend (reservations untouched) if it still holds `expected`:
+   * Overwrites a window's committed spend (reservations untouched) if it still holds `expected`:
    * reconciliation reads, compares with the ledger, and writes without losing a settle that ran in
-   * between (that answers `conflict`; read again). Day and month counters get the usual expiry,
-   * computed from the window id in `timeZone`.
+   * between (that answers `conflict`; read again). A window older than the two kept ones answers
+   * `conflict` too.
    */
   async replaceSpent(
     scope: AnyAdmissionScope,
     window: SpendWindow,
-    change: { expectedNano: bigint; valueNano: bigint; timeZone: string },
+    change: { expectedNano: bigint; valueNano: bigint },
   ): Promise<ReplaceSpentOutcome> {
     assertNano('expectedNano', change.expectedNano);
     assertNano('valueNano', change.valueNano);
-    const key = this.counterKey(this.checkScope(scope), window);
-    const expireAt =
-      window.kind === 'total' ? 0 : this.windowEnd(window, change.timeZone) + this.windowGraceMs;
+    const [kind, id] = checkWindow(window);
     const raw = await this.redis.tollgateAdmissionReplaceSpent(
-      key,
+      admissionKeys.counters(this.prefix, this.checkScope(scope)),
+      kind,
+      id,
       change.expectedNano.toString(),
       change.valueNano.toString(),
-      String(expireAt),
     );
     return Number(raw[0]) === 1 ? 'replaced' : 'conflict';
   }
@@ -560,28 +622,6 @@ export class AdmissionStore {
       valueNano.toString(),
     );
     return Number(ok) === 1 ? 'replaced' : 'conflict';
-  }
-
-  private counterKey(scope: AnyAdmissionScope, window: SpendWindow): string {
-    switch (window.kind) {
-      case 'day':
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(window.id))
-          throw new RangeError('day id must be YYYY-MM-DD');
-        return admissionKeys.day(this.prefix, scope, window.id);
-      case 'month':
-        if (!/^\d{4}-\d{2}$/.test(window.id)) throw new RangeError('month id must be YYYY-MM');
-        return admissionKeys.month(this.prefix, scope, window.id);
-      case 'total':
-        return admissionKeys.total(this.prefix, scope);
-    }
-  }
-
-  /** First instant after a day or month window of `timeZone`. */
-  private windowEnd(window: { kind: 'day' | 'month'; id: string }, timeZone: string): number {
-    const [y, m, d] = window.id.split('-').map(Number) as [number, number, number?];
-    return window.kind === 'day'
-      ? startOfLocalDate(timeZone, normaliseDate(y, m, (d ?? 1) + 1))
-      : startOfLocalDate(timeZone, normaliseDate(y, m + 1, 1));
   }
 
   private async finish(

@@ -1,32 +1,76 @@
 /**
  * The admission scripts. Each runs atomically in Redis on the keys of one organisation (one
  * Cluster slot). Key order: see `reservationKeys` — per scope (1 key, 2 tenant, 3 org, 4 key×model,
- * 5 tenant×model) 7 keys starting at (s - 1) * 7 + 1: limits, day, month, total, rate log, counted
- * tokens, concurrency; then 36 balance, 37 reservation record, 38 reservation expiry index.
+ * 5 tenant×model) 3 keys starting at (s - 1) * 3 + 1: limits, counters, rate buckets; then
+ * 16 balance, 17 reservation record, 18 reservation expiry index.
  *
- * Money: nano-USD as decimal strings. A value below 10^15 in magnitude is held as a Lua number (a
- * double holds it, and the sum of two of them, exactly); anything larger as two limbs {high, low}
- * with value = high * 1e9 + low, 0 <= low < 1e9, each limb an integer a double holds exactly, so the
- * arithmetic is exact for |value| < 2^53 * 1e9 ≈ 9.007e24 nano-USD per counter, far beyond what the
- * API accepts. The number path is the common one and costs a fraction of the limb path (the admit
- * script runs on every request). Integers (tokens, instants) are formatted with %.0f: Lua's
- * tostring would switch to exponent notation above 14 digits.
+ * Counters (one hash per scope, fields in `F` below): the current day window (`d` its id, `ds`
+ * spent, `dr` reserved) and the one before it (`pd`, `pds`, `pdr`), the same for months (`m`…,
+ * `pm`…), the total (`ts`, `tr`), the requests in flight (`cc`), and the rate window. A new day or
+ * month moves the current window to the previous slot, so a late settle still books into the window
+ * its request was admitted in, and readers see the previous window until the next rollover.
  *
- * Cost: every `redis.call` and every string built costs microseconds of Redis' single thread, on
- * the request path; the scripts read each hash once and write each once, and refresh a time to live
- * only where it can have changed.
+ * Rate window (kept while the scope has an rpm or a tpm limit): requests and their tokens counted in
+ * one-second buckets; a request counts from its admission until the end of the 60th bucket after
+ * its own, so between 60 and 61 seconds — never less than a minute. The bucket being filled is
+ * kept in the counters (`cb` its index, `cr` requests, `ct` tokens), older ones in the scope's
+ * bucket hash (`r<index>`, `t<index>`), written when the next bucket starts; `tn` / `tk` are the
+ * sums over the window and `ob` the oldest bucket holding a request (-1: none). So an admit touches
+ * the bucket hash only when a bucket starts or leaves the window, about once a second per scope.
+ *
+ * Money: nano-USD as decimal strings. A value below 2^53 in magnitude is held as a Lua number (a
+ * double holds it exactly, and the sum of two of them is exact or at least 2^53, which sends it to
+ * the exact path); anything larger as two limbs {high, low} with value = high * 1e9 + low,
+ * 0 <= low < 1e9, each limb an integer a double holds exactly, so the arithmetic is exact for
+ * |value| < 2^53 * 1e9 ≈ 9.007e24 nano-USD per counter, far beyond what the API accepts. The number
+ * path is the common one and costs a fraction of the limb path (the admit script runs on every
+ * request). Integers (tokens, instants) are formatted with %.0f: Lua's tostring would switch to
+ * exponent notation above 14 digits.
+ *
+ * Cost: every `redis.call` costs microseconds of Redis' single thread, on the request path; the
+ * admit script reads a scope's limits and counters with one `HMGET` each and writes its counters
+ * with one `HSET`.
  */
 
 const PRELUDE = `
 local BASE = 1000000000
-local SMALL = 1000000000000000
+-- 2^53: below it an integer is a Lua number exactly
+local SMALL = 9007199254740992
 local MINUTE = 60000
-local K = 7
+local K = 3
+-- rate buckets: width (ms), and how many buckets before a request's own still count it
+local BUCKET = 1000
+local WINDOW = 60
+-- a scope's counter hash: 1-3 day (id, spent, reserved), 4-6 previous day, 7-9 month, 10-12
+-- previous month, 13-14 total (spent, reserved), 15 requests in flight; rate window: 16-17 requests
+-- and tokens in it, 18-20 the bucket being filled (index, requests, tokens), 21 its oldest bucket
+-- holding a request
+local F = {'d', 'ds', 'dr', 'pd', 'pds', 'pdr', 'm', 'ms', 'mr', 'pm', 'pms', 'pmr', 'ts', 'tr',
+  'cc', 'tn', 'tk', 'cb', 'cr', 'ct', 'ob'}
+
+local function push(t, ...)
+  local n = #t
+  local args = {...}
+  for i = 1, #args do t[n + i] = args[i] end
+end
+
+-- where window id of kind i (1 day, 7 month) lives in counters c: the index of its id field
+-- (i: current slot, i + 3: previous slot), or nil when neither slot holds it
+local function slot(c, i, id)
+  if c[i] == id then return i end
+  if c[i + 3] == id then return i + 3 end
+  return nil
+end
+
+local function num(v, default)
+  if v then return tonumber(v) end
+  return default
+end
 
 local function big(s)
   if not s then return 0 end
   local n = #s
-  if n <= 15 then return tonumber(s) end
+  if n <= 15 or (n == 16 and s < '9007199254740992') then return tonumber(s) end
   local negative = false
   if string.byte(s, 1) == 45 then
     negative = true
@@ -107,36 +151,16 @@ end
 local function int(x)
   return string.format('%.0f', x)
 end
-
--- HMGET / HDEL over lists longer than Lua's unpack limit
-local function hmget_many(key, fields)
-  local out = {}
-  for i = 1, #fields, 500 do
-    local part = redis.call('HMGET', key, unpack(fields, i, math.min(i + 499, #fields)))
-    for j = 1, #part do out[#out + 1] = part[j] end
-  end
-  return out
-end
-
-local function hdel_many(key, fields)
-  for i = 1, #fields, 500 do
-    redis.call('HDEL', key, unpack(fields, i, math.min(i + 499, #fields)))
-  end
-end
 `;
 
 /**
  * ARGV: 1 reservation id, 2 now (ms), 3 day end (ms), 4 month end (ms), 5 estimated cost (nano),
- * 6 estimated tokens, 7 ttl (ms), 8 window grace (ms), 9 tenant id, 10 key id, 11 day id, 12 month id,
- * 13 model given ('1' | '0'), 14 model name ('' without).
+ * 6 estimated tokens, 7 ttl (ms), 8 tenant id, 9 key id, 10 day id, 11 month id, 12 model given
+ * ('1' | '0'), 13 model name ('' without).
  *
  * The scopes are checked narrowest first: key, key×model, tenant, tenant×model, organisation. A
  * per-model scope takes part only when the request names a model and that scope has limits (its
  * `lim` hash exists): otherwise it is skipped entirely.
- *
- * Rate windows: one log per scope (reservation id → admission time) serves rpm (its size over the
- * last minute) and tpm (the tokens counted per id in the `tpmv` hash, with their total in `#sum`);
- * it is kept while the scope has either limit.
  *
  * Returns {'ok', reqLimit, reqRemaining, reqResetMs, tokLimit, tokRemaining, tokResetMs}
  * or {'reject', scopeIndex, reason, retryAfterMs, reqLimit, …} (-1 = none / never), or {'dup'}.
@@ -150,11 +174,11 @@ local month_end = tonumber(ARGV[4])
 local est = big(ARGV[5])
 local tokens = tonumber(ARGV[6])
 local expiry = now + tonumber(ARGV[7])
-local grace = tonumber(ARGV[8])
-local with_model = ARGV[13] == '1'
-local cutoff = now - MINUTE
+local with_model = ARGV[12] == '1'
+local kn = math.floor(now / BUCKET)
+local first = kn - WINDOW
 
-if redis.call('EXISTS', KEYS[37]) == 1 then return {'dup'} end
+if redis.call('EXISTS', KEYS[17]) == 1 then return {'dup'} end
 
 -- the scopes taking part, in checking order; a per-model scope without limits costs one HMGET
 local lim = {}
@@ -172,104 +196,156 @@ for _, s in ipairs({1, 4, 2, 5, 3}) do
   end
 end
 
--- rate windows: drop what left them, count what is in them
+-- Brings a scope's rate window to bucket kb: the bucket being filled goes to the bucket
+-- hash when a newer one starts, buckets that left the window leave the sums (and the hash). What
+-- changed is written at once (it is bookkeeping, not part of the decision). Returns the window
+-- {requests, tokens, bucket, bucket requests, bucket tokens, oldest}.
+local function roll(ckey, rb, c, kb)
+  local tn, tk = num(c[16], 0), num(c[17], 0)
+  local cb, cr, ct = num(c[18], -1), num(c[19], 0), num(c[20], 0)
+  local ob = num(c[21], -1)
+  if cb == kb and (ob < 0 or ob >= first) then return {tn, tk, cb, cr, ct, ob} end
+  if cb >= 0 and cb < first then
+    -- every bucket left the window
+    if ob >= 0 and ob < cb then redis.call('DEL', rb) end
+    tn, tk, cr, ct, ob = 0, 0, 0, 0, -1
+  else
+    local filled = cb
+    if cb >= 0 and cb < kb and cr > 0 then
+      redis.call('HSET', rb, 'r' .. int(cb), int(cr), 't' .. int(cb), int(ct))
+    end
+    if cb < kb then cr, ct = 0, 0 end
+    if ob >= 0 and ob < first then
+      -- buckets ob .. first - 1 leave; the oldest left is the first one from there holding a request
+      local fields = {}
+      for k = ob, filled do
+        fields[#fields + 1] = 'r' .. int(k)
+        fields[#fields + 1] = 't' .. int(k)
+      end
+      local v = redis.call('HMGET', rb, unpack(fields))
+      local gone = {}
+      local oldest = -1
+      for i = 1, #fields, 2 do
+        if v[i] then
+          if ob + (i - 1) / 2 < first then
+            tn = tn - tonumber(v[i])
+            tk = tk - num(v[i + 1], 0)
+            gone[#gone + 1] = fields[i]
+            gone[#gone + 1] = fields[i + 1]
+          elseif oldest < 0 then
+            oldest = ob + (i - 1) / 2
+          end
+        end
+      end
+      if #gone > 0 then redis.call('HDEL', rb, unpack(gone)) end
+      if tn < 0 then tn = 0 end
+      if tk < 0 then tk = 0 end
+      if oldest < 0 and cr > 0 then oldest = kb end
+      ob = oldest
+    end
+  end
+  cb = kb
+  redis.call('HSET', ckey, 'tn', int(tn), 'tk', int(tk), 'cb', int(cb), 'cr', int(cr), 'ct', int(ct),
+    'ob', int(ob))
+  return {tn, tk, cb, cr, ct, ob}
+end
+
+-- counters and rate windows; the request's bucket: the current one, or a newer one a scope is
+-- already filling (this clock is behind the one that started it: counting there lets it out later)
+local cnt = {}
 local rate = {}
+local kb = kn
+for _, s in ipairs(scopes) do
+  local c = redis.call('HMGET', KEYS[(s - 1) * K + 2], unpack(F))
+  cnt[s] = c
+  local l = lim[s]
+  if (l[4] or l[5]) and num(c[18], -1) > kb then kb = num(c[18], -1) end
+end
 for _, s in ipairs(scopes) do
   local b = (s - 1) * K
   local l = lim[s]
-  local requests, counted, inflight = 0, 0, 0
-  if l[5] then
-    counted = tonumber(redis.call('HGET', KEYS[b + 6], '#sum') or '0')
-    local gone = redis.call('ZRANGEBYSCORE', KEYS[b + 5], '-inf', cutoff)
-    if #gone > 0 then
-      local values = hmget_many(KEYS[b + 6], gone)
-      for i = 1, #gone do counted = counted - tonumber(values[i] or '0') end
-      if counted < 0 then counted = 0 end
-      hdel_many(KEYS[b + 6], gone)
-      redis.call('ZREMRANGEBYSCORE', KEYS[b + 5], '-inf', cutoff)
-      redis.call('HSET', KEYS[b + 6], '#sum', int(counted))
-    end
-  elseif l[4] then
-    redis.call('ZREMRANGEBYSCORE', KEYS[b + 5], '-inf', cutoff)
-  end
-  if l[4] then requests = redis.call('ZCARD', KEYS[b + 5]) end
-  if l[6] then
-    redis.call('ZREMRANGEBYSCORE', KEYS[b + 7], '-inf', now)
-    inflight = redis.call('ZCARD', KEYS[b + 7])
-  end
-  rate[s] = {requests, counted, inflight}
+  if l[4] or l[5] then rate[s] = roll(KEYS[b + 2], KEYS[b + 3], cnt[s], kb) end
 end
 
--- ms until the oldest entry of a rate log leaves the window (0 when it is empty)
-local function oldest_reset(s)
-  local first = redis.call('ZRANGE', KEYS[(s - 1) * K + 5], 0, 0, 'WITHSCORES')
-  if first[2] then
-    local ms = tonumber(first[2]) + MINUTE - now
-    if ms < 0 then ms = 0 end
-    return ms
-  end
-  return 0
+-- ms until the oldest request of a window leaves it (0 when it is empty)
+local function oldest_reset(w)
+  if w[6] < 0 then return 0 end
+  local ms = (w[6] + WINDOW + 1) * BUCKET - now
+  if ms < 0 then ms = 0 end
+  return ms
 end
 
--- the x-ratelimit-* view: the scope with the fewest requests / tokens left
-local function headers(admitted)
-  local extra, extra_tokens = 0, 0
-  if admitted then
-    extra = 1
-    extra_tokens = tokens
-  end
+-- the x-ratelimit-* view: the scope with the fewest requests / tokens left (after this request,
+-- once it is admitted: the windows count it then)
+local function headers()
   local rl, rr, rs, tl, tr, ts = -1, -1, -1, -1, -1, -1
-  local req_scope, tok_scope
   for _, s in ipairs(scopes) do
     local l = lim[s]
+    local w = rate[s]
     if l[4] then
       local limit = tonumber(l[4])
-      local left = limit - rate[s][1] - extra
+      local left = limit - w[1]
       if left < 0 then left = 0 end
-      if rr < 0 or left < rr then rl, rr, req_scope = limit, left, s end
+      if rr < 0 or left < rr then rl, rr, rs = limit, left, oldest_reset(w) end
     end
     if l[5] then
       local limit = tonumber(l[5])
-      local left = limit - rate[s][2] - extra_tokens
+      local left = limit - w[2]
       if left < 0 then left = 0 end
-      if tr < 0 or left < tr then tl, tr, tok_scope = limit, left, s end
+      if tr < 0 or left < tr then tl, tr, ts = limit, left, oldest_reset(w) end
     end
-  end
-  if req_scope then rs = oldest_reset(req_scope) end
-  if tok_scope then
-    if tok_scope == req_scope then ts = rs else ts = oldest_reset(tok_scope) end
   end
   return rl, rr, rs, tl, tr, ts
 end
 
 local function reject(s, reason, retry)
-  local rl, rr, rs, tl, tr, ts = headers(false)
+  local rl, rr, rs, tl, tr, ts = headers()
   return {'reject', s, reason, retry, rl, rr, rs, tl, tr, ts}
+end
+
+-- the slot of the current window (id) in counters c, after moving an older current window to the
+-- previous slot (those moves go into out, written only if the request is admitted); nil when the
+-- window is older than both slots (a clock far behind): it is neither checked nor booked
+local function current_slot(c, i, wid, out)
+  local j = slot(c, i, wid)
+  if j then return j end
+  if c[i] and wid < c[i] then return nil end
+  if c[i] then
+    push(out, F[i + 3], c[i], F[i + 4], c[i + 1] or '0', F[i + 5], c[i + 2] or '0')
+    c[i + 3], c[i + 4], c[i + 5] = c[i], c[i + 1] or '0', c[i + 2] or '0'
+  end
+  push(out, F[i], wid, F[i + 1], '0')
+  c[i], c[i + 1], c[i + 2] = wid, '0', '0'
+  return i
 end
 
 -- budgets on every scope
 local held = {}
+local writes = {}
 for _, s in ipairs(scopes) do
-  local b = (s - 1) * K
   local l = lim[s]
-  local d = redis.call('HMGET', KEYS[b + 2], 'spent', 'reserved')
-  local m = redis.call('HMGET', KEYS[b + 3], 'spent', 'reserved')
-  local t = redis.call('HMGET', KEYS[b + 4], 'spent', 'reserved')
-  local h = {big(d[2]), big(m[2]), big(t[2]), not (d[1] or d[2]), not (m[1] or m[2])}
+  local c = cnt[s]
+  local out = {}
+  local dj = current_slot(c, 1, ARGV[10], out)
+  local mj = current_slot(c, 7, ARGV[11], out)
+  writes[s] = out
+  local h = {0, 0, big(c[14]), dj, mj}
+  if dj then h[1] = big(c[dj + 2]) end
+  if mj then h[2] = big(c[mj + 2]) end
   held[s] = h
-  if l[1] and cmp(add(add(big(d[1]), h[1]), est), big(l[1])) > 0 then
+  if l[1] and dj and cmp(add(add(big(c[dj + 1]), h[1]), est), big(l[1])) > 0 then
     return reject(s, 'budget_daily', day_end - now)
   end
-  if l[2] and cmp(add(add(big(m[1]), h[2]), est), big(l[2])) > 0 then
+  if l[2] and mj and cmp(add(add(big(c[mj + 1]), h[2]), est), big(l[2])) > 0 then
     return reject(s, 'budget_monthly', month_end - now)
   end
-  if l[3] and cmp(add(add(big(t[1]), h[3]), est), big(l[3])) > 0 then
+  if l[3] and cmp(add(add(big(c[13]), h[3]), est), big(l[3])) > 0 then
     return reject(s, 'budget_total', -1)
   end
 end
 
 -- prepaid balance: what is left after every outstanding reservation of the organisation
-local balance = redis.call('GET', KEYS[36])
+local balance = redis.call('GET', KEYS[16])
 if balance and cmp(add(held[3][3], est), big(balance)) > 0 then
   return reject(3, 'balance', -1)
 end
@@ -278,77 +354,72 @@ end
 for _, s in ipairs(scopes) do
   local b = (s - 1) * K
   local l = lim[s]
-  local r = rate[s]
-  if l[6] and r[3] + 1 > tonumber(l[6]) then
+  local w = rate[s]
+  if l[6] and num(cnt[s][15], 0) + 1 > tonumber(l[6]) then
     return reject(s, 'concurrency', 1000)
   end
-  if l[4] and r[1] + 1 > tonumber(l[4]) then
-    local first = redis.call('ZRANGE', KEYS[b + 5], 0, 0, 'WITHSCORES')
+  if l[4] and w[1] + 1 > tonumber(l[4]) then
     local retry = MINUTE
-    if first[2] then retry = tonumber(first[2]) + MINUTE - now end
+    if w[6] >= 0 then retry = oldest_reset(w) end
     return reject(s, 'rpm', retry)
   end
   if l[5] then
     local limit = tonumber(l[5])
     if tokens > limit then return reject(s, 'tpm', -1) end
-    local need = r[2] + tokens - limit
+    local need = w[2] + tokens - limit
     if need > 0 then
-      -- the oldest entries leave first: when have enough tokens left?
+      -- the oldest buckets leave first: when have enough tokens left?
       local retry = MINUTE
-      local freed = 0
-      local start = 0
-      local found = false
-      while not found do
-        local batch = redis.call('ZRANGE', KEYS[b + 5], start, start + 199, 'WITHSCORES')
-        if #batch == 0 then break end
-        local ids = {}
-        for i = 1, #batch, 2 do ids[#ids + 1] = batch[i] end
-        local values = redis.call('HMGET', KEYS[b + 6], unpack(ids))
-        for i = 1, #ids do
-          freed = freed + tonumber(values[i] or '0')
+      if w[6] >= 0 then
+        local fields = {}
+        for k = w[6], w[3] - 1 do fields[#fields + 1] = 't' .. int(k) end
+        local v = {}
+        if #fields > 0 then v = redis.call('HMGET', KEYS[b + 3], unpack(fields)) end
+        v[#fields + 1] = tostring(w[5])
+        local freed = 0
+        for i = 1, #fields + 1 do
+          freed = freed + num(v[i], 0)
           if freed >= need then
-            retry = tonumber(batch[i * 2]) + MINUTE - now
-            found = true
+            retry = (w[6] + i - 1 + WINDOW + 1) * BUCKET - now
             break
           end
         end
-        start = start + 200
       end
       return reject(s, 'tpm', retry)
     end
   end
 end
 
--- all checks passed: reserve on every scope at once (a day or month counter gets its time to live
--- when it is created: its window's end does not move)
+-- all checks passed: reserve on every scope at once; lg: the scopes whose rate window counts it
+local lg = ''
 for _, s in ipairs(scopes) do
   local b = (s - 1) * K
-  local l = lim[s]
+  local c = cnt[s]
   local h = held[s]
-  redis.call('HSET', KEYS[b + 2], 'reserved', str(add(h[1], est)))
-  if h[4] then redis.call('PEXPIRE', KEYS[b + 2], int(day_end - now + grace)) end
-  redis.call('HSET', KEYS[b + 3], 'reserved', str(add(h[2], est)))
-  if h[5] then redis.call('PEXPIRE', KEYS[b + 3], int(month_end - now + grace)) end
-  redis.call('HSET', KEYS[b + 4], 'reserved', str(add(h[3], est)))
-  if l[4] or l[5] then
-    redis.call('ZADD', KEYS[b + 5], ARGV[2], id)
-    redis.call('PEXPIRE', KEYS[b + 5], 2 * MINUTE)
+  local out = writes[s]
+  if h[4] then push(out, F[h[4] + 2], str(add(h[1], est))) end
+  if h[5] then push(out, F[h[5] + 2], str(add(h[2], est))) end
+  push(out, 'tr', str(add(h[3], est)), 'cc', int(num(c[15], 0) + 1))
+  local w = rate[s]
+  if w then
+    w[1], w[2], w[4], w[5] = w[1] + 1, w[2] + tokens, w[4] + 1, w[5] + tokens
+    push(out, 'tn', int(w[1]), 'tk', int(w[2]), 'cr', int(w[4]), 'ct', int(w[5]))
+    if w[6] < 0 then
+      w[6] = w[3]
+      push(out, 'ob', int(w[6]))
+    end
+    lg = lg .. s
   end
-  if l[5] then
-    redis.call('HSET', KEYS[b + 6], id, int(tokens), '#sum', int(rate[s][2] + tokens))
-    redis.call('PEXPIRE', KEYS[b + 6], 2 * MINUTE)
-  end
-  if l[6] then
-    redis.call('ZADD', KEYS[b + 7], int(expiry), id)
-  end
+  redis.call('HSET', KEYS[b + 2], unpack(out))
 end
--- mo: the model; mk / mt: whether the key×model / tenant×model scope holds part of the reservation
-redis.call('HSET', KEYS[37], 'st', 'r', 't', ARGV[9], 'k', ARGV[10], 'd', ARGV[11], 'm', ARGV[12],
-  'c', ARGV[5], 'n', int(tokens), 'e', int(expiry), 'mo', ARGV[14], 'mk', model_flags[4],
-  'mt', model_flags[5])
-redis.call('ZADD', KEYS[38], int(expiry), id)
+-- mo: the model; mk / mt: whether the key×model / tenant×model scope holds part of the reservation;
+-- lg: the scopes whose rate window counts the request, in bucket kb
+redis.call('HSET', KEYS[17], 'st', 'r', 't', ARGV[8], 'k', ARGV[9], 'd', ARGV[10], 'm', ARGV[11],
+  'c', ARGV[5], 'n', int(tokens), 'e', int(expiry), 'mo', ARGV[13], 'mk', model_flags[4],
+  'mt', model_flags[5], 'lg', lg, 'kb', int(kb))
+redis.call('ZADD', KEYS[18], int(expiry), id)
 
-local rl, rr, rs, tl, tr, ts = headers(true)
+local rl, rr, rs, tl, tr, ts = headers()
 return {'ok', rl, rr, rs, tl, tr, ts}
 `;
 
@@ -359,14 +430,16 @@ return {'ok', rl, rr, rs, tl, tr, ts}
  *
  * Record states: r (reserved) → d (done: settled or released) or x (expired: the sweeper released
  * the reservation; a late settle still books the actual cost, once). The per-model scopes take part
- * exactly when they held part of the reservation (record fields mk / mt). A released request stays
- * in the rate log (it still counts as a request) but its tokens leave the tpm window. Returns
- * {outcome}.
+ * exactly when they held part of the reservation (record fields mk / mt). Day and month counters are
+ * booked while their window is still kept (current or previous slot). A released request still
+ * counts as a request in the rate windows but its tokens leave them; a settled one counts its
+ * actual tokens. Returns {outcome}.
  */
 export const FINISH_LUA = `${PRELUDE}
 local mode = ARGV[1]
 local id = ARGV[2]
-local rec = redis.call('HMGET', KEYS[37], 'st', 't', 'k', 'd', 'm', 'c', 'mo', 'mk', 'mt')
+local rec = redis.call('HMGET', KEYS[17], 'st', 't', 'k', 'd', 'm', 'c', 'mo', 'mk', 'mt', 'n', 'lg',
+  'kb')
 local st = rec[1]
 if not st then return {'unknown'} end
 if rec[2] ~= ARGV[6] or rec[3] ~= ARGV[7] or rec[4] ~= ARGV[8] or rec[5] ~= ARGV[9]
@@ -386,64 +459,72 @@ if st == 'r' then unreserve = neg(big(rec[6])) end
 local spend = nil
 if mode == 'settle' then spend = big(ARGV[3]) end
 
--- one counter hash: read once, write once; day and month counters only while they exist (spend
--- belongs to the windows the request was admitted in, while they are kept)
-local function book(key, only_existing)
-  local v = redis.call('HMGET', key, 'spent', 'reserved')
-  if only_existing and not (v[1] or v[2]) then return end
-  if unreserve and spend then
-    local r = add(big(v[2]), unreserve)
+-- one window of counters c (j: index of its id field; nil: not kept any more)
+local function book(out, c, j)
+  if not j then return end
+  if unreserve then
+    local r = add(big(c[j + 2]), unreserve)
     if cmp(r, 0) < 0 then r = 0 end
-    redis.call('HSET', key, 'reserved', str(r), 'spent', str(add(big(v[1]), spend)))
-  elseif unreserve then
-    local r = add(big(v[2]), unreserve)
-    if cmp(r, 0) < 0 then r = 0 end
-    redis.call('HSET', key, 'reserved', str(r))
-  else
-    redis.call('HSET', key, 'spent', str(add(big(v[1]), spend)))
+    push(out, F[j + 2], str(r))
   end
+  if spend then push(out, F[j + 1], str(add(big(c[j + 1]), spend))) end
 end
 
-local tokens = tonumber(ARGV[4])
+-- the tokens the request counts for from now on (-1: unchanged)
+local counted = -1
+if mode == 'settle' then counted = tonumber(ARGV[4]) elseif mode == 'release' then counted = 0 end
+local delta = 0
+if counted >= 0 then delta = counted - num(rec[10], 0) end
+local kb = num(rec[12], -1)
+
 for _, s in ipairs(scopes) do
   local b = (s - 1) * K
-  if unreserve or spend then
-    book(KEYS[b + 2], true)
-    book(KEYS[b + 3], true)
-    book(KEYS[b + 4], false)
+  local c = redis.call('HMGET', KEYS[b + 2], unpack(F))
+  local out = {}
+  book(out, c, slot(c, 1, rec[4]))
+  book(out, c, slot(c, 7, rec[5]))
+  book(out, c, 12)
+  if st == 'r' then
+    local inflight = num(c[15], 0) - 1
+    if inflight < 0 then inflight = 0 end
+    push(out, 'cc', int(inflight))
   end
-  if st == 'r' then redis.call('ZREM', KEYS[b + 7], id) end
-  if mode ~= 'expire' then
-    local t = redis.call('HMGET', KEYS[b + 6], id, '#sum')
-    if t[1] then
-      local sum = tonumber(t[2] or '0') - tonumber(t[1])
-      if mode == 'settle' then
-        sum = sum + tokens
-        if sum < 0 then sum = 0 end
-        redis.call('HSET', KEYS[b + 6], id, int(tokens), '#sum', int(sum))
-      else
-        if sum < 0 then sum = 0 end
-        redis.call('HDEL', KEYS[b + 6], id)
-        redis.call('HSET', KEYS[b + 6], '#sum', int(sum))
-      end
+  if delta ~= 0 and rec[11] and string.find(rec[11], tostring(s), 1, true) then
+    -- its bucket: the one being filled, or an older one still in the window (ob .. cb - 1)
+    local cb, ob = num(c[18], -1), num(c[21], -1)
+    local counts = false
+    if kb == cb then
+      local t = num(c[20], 0) + delta
+      if t < 0 then t = 0 end
+      push(out, 'ct', int(t))
+      counts = true
+    elseif ob >= 0 and kb >= ob and kb < cb then
+      redis.call('HINCRBY', KEYS[b + 3], 't' .. int(kb), delta)
+      counts = true
+    end
+    if counts then
+      local sum = num(c[17], 0) + delta
+      if sum < 0 then sum = 0 end
+      push(out, 'tk', int(sum))
     end
   end
+  if #out > 0 then redis.call('HSET', KEYS[b + 2], unpack(out)) end
 end
-if st == 'r' then redis.call('ZREM', KEYS[38], id) end
+if st == 'r' then redis.call('ZREM', KEYS[18], id) end
 
 if mode == 'expire' then
-  redis.call('HSET', KEYS[37], 'st', 'x')
-  redis.call('PEXPIRE', KEYS[37], ARGV[5])
+  redis.call('HSET', KEYS[17], 'st', 'x')
+  redis.call('PEXPIRE', KEYS[17], ARGV[5])
   return {'expired'}
 end
 
 if spend then
-  local balance = redis.call('GET', KEYS[36])
-  if balance then redis.call('SET', KEYS[36], str(add(big(balance), neg(spend)))) end
+  local balance = redis.call('GET', KEYS[16])
+  if balance then redis.call('SET', KEYS[16], str(add(big(balance), neg(spend)))) end
 end
 
-redis.call('HSET', KEYS[37], 'st', 'd')
-redis.call('PEXPIRE', KEYS[37], ARGV[5])
+redis.call('HSET', KEYS[17], 'st', 'd')
+redis.call('PEXPIRE', KEYS[17], ARGV[5])
 if mode == 'settle' then return {'settled'} end
 return {'released'}
 `;
@@ -467,16 +548,41 @@ return 0
 `;
 
 /**
- * Compare-and-set of a counter's committed spend (reconciliation). KEYS[1] the counter hash;
- * ARGV[1] the spend the caller read (decimal; absent counts as 0), ARGV[2] the new spend,
- * ARGV[3] epoch ms at which a day/month counter expires (0: keep no expiry, for the total).
- * Returns {1} when written, {0, current} when the counter moved meanwhile.
+ * Compare-and-set of one window's committed spend in a scope's counters (reconciliation). KEYS[1]
+ * the counter hash; ARGV[1] window (day | month | total), ARGV[2] its id ('' for the total),
+ * ARGV[3] the spend the caller read (decimal; a window not kept counts as 0), ARGV[4] the new spend.
+ * A window newer than the kept ones becomes the current one (the current one the previous). Returns
+ * {1} when written, {0, current} when the counter moved meanwhile or the window is older than both
+ * kept ones.
  */
-export const REPLACE_SPENT_LUA = `
-local cur = redis.call('HGET', KEYS[1], 'spent') or '0'
-if cur ~= ARGV[1] then return {0, cur} end
-redis.call('HSET', KEYS[1], 'spent', ARGV[2])
-if tonumber(ARGV[3]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+export const REPLACE_SPENT_LUA = `${PRELUDE}
+if ARGV[1] == 'total' then
+  local cur = redis.call('HGET', KEYS[1], 'ts') or '0'
+  if cur ~= ARGV[3] then return {0, cur} end
+  redis.call('HSET', KEYS[1], 'ts', ARGV[4])
+  return {1}
+end
+local i = 1
+if ARGV[1] == 'month' then i = 7 end
+local c = redis.call('HMGET', KEYS[1], F[i], F[i + 1], F[i + 2], F[i + 3], F[i + 4], F[i + 5])
+local wid = ARGV[2]
+local out = {}
+local field, cur
+if c[1] == wid then
+  field, cur = F[i + 1], c[2]
+elseif c[4] == wid then
+  field, cur = F[i + 4], c[5]
+elseif not c[1] or wid > c[1] then
+  field, cur = F[i + 1], '0'
+  if c[1] then push(out, F[i + 3], c[1], F[i + 4], c[2] or '0', F[i + 5], c[3] or '0') end
+  push(out, F[i], wid, F[i + 2], '0')
+else
+  return {0, '0'}
+end
+cur = cur or '0'
+if cur ~= ARGV[3] then return {0, cur} end
+push(out, field, ARGV[4])
+redis.call('HSET', KEYS[1], unpack(out))
 return {1}
 `;
 
