@@ -62,6 +62,10 @@ Load (every run is bounded by --duration and --max-requests)
 
 Placement and noise
   --pin                  taskset: the proxy on CPU 0; this loader and the mock on CPU 1
+  --redis-cpu N          taskset the local Redis server (all its threads; pid from INFO) on CPU N for the
+                         run, its affinity restored at the end. Unpinned, the scheduler moves Redis between
+                         the proxy's CPU and the loader's from run to run, which shows as runs of one
+                         configuration differing by more than admission costs
   --max-foreign-cores X  a run during which processes outside the benchmark used more than X cores is repeated
                          (default 0.25) …
   --noisy-retries N      … at most N times, keeping the least disturbed (default 2)
@@ -121,6 +125,7 @@ const CFG = {
     .map((v) => v.trim())
     .filter((v) => v.length > 0),
   pin: !!A.pin,
+  redisCpu: A['redis-cpu'] === undefined ? null : num('redis-cpu', 0),
   redisUrl: String(A.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
 };
 const START = performance.now();
@@ -448,7 +453,32 @@ async function setUpRedis(mockBase) {
   const info = await redis.info('server');
   const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
   if (redisPid) KNOWN.add(redisPid);
+  if (CFG.redisCpu !== null) pinRedis(redisPid, CFG.redisCpu);
   return STATE;
+}
+
+/** Redis' affinity before --redis-cpu changed it: {pid, mask} (restored on exit). */
+let REDIS_AFFINITY = null;
+
+function pinRedis(pid, cpu) {
+  if (!pid) throw new Error('--redis-cpu: Redis did not report its process id');
+  const before = execFileSync('taskset', ['-p', String(pid)], { encoding: 'utf8' });
+  const mask = /affinity mask:\s*([0-9a-f]+)/i.exec(before)?.[1];
+  if (!mask) throw new Error(`--redis-cpu: cannot read the affinity of Redis (pid ${pid}): ${before}`);
+  execFileSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+  REDIS_AFFINITY = { pid, mask };
+}
+
+function unpinRedis() {
+  if (!REDIS_AFFINITY) return;
+  try {
+    execFileSync('taskset', ['-a', '-p', REDIS_AFFINITY.mask, String(REDIS_AFFINITY.pid)], {
+      stdio: 'ignore',
+    });
+  } catch (err) {
+    console.error(`could not restore the affinity of Redis: ${err instanceof Error ? err.message : err}`);
+  }
+  REDIS_AFFINITY = null;
 }
 
 /** Deletes every key under a prefix (bounded SCAN + DEL). */
@@ -711,7 +741,7 @@ async function main() {
   const results = [];
   console.log(
     `Tollgate bench: ${CFG.rounds} round(s) × ${scenarios.map((s) => s.id).join(', ')} × {${targets.map((t) => t.name).join(', ')}}; ` +
-      `${CFG.duration} s per run (+${CFG.warmup} s warm-up)${CFG.pin ? '; pinned: proxy CPU 0, loader+mock CPU 1' : ''}`,
+      `${CFG.duration} s per run (+${CFG.warmup} s warm-up)${CFG.pin ? '; pinned: proxy CPU 0, loader+mock CPU 1' : ''}${CFG.redisCpu !== null ? `; Redis CPU ${CFG.redisCpu}` : ''}`,
   );
   outer: for (let round = 1; round <= CFG.rounds; round++) {
     for (const sc of scenarios) {
@@ -844,6 +874,7 @@ try {
   console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
   exitCode = 1;
 } finally {
+  unpinRedis();
   await stopChildren();
   if (STATE) {
     await deletePrefix(STATE.redis, `${STATE.prefix}*`).catch(() => 0);
