@@ -62,6 +62,31 @@ local function slot(c, i, id)
   return nil
 end
 
+-- reads the fields F[idx[1]], F[idx[2]], … of a counter hash into a table indexed like F (fields
+-- not read stay nil): each field read costs, so a script reads what it needs
+local function read_counters(key, idx)
+  local names = {}
+  for j = 1, #idx do names[j] = F[idx[j]] end
+  local v = redis.call('HMGET', key, unpack(names))
+  local c = {}
+  for j = 1, #idx do c[idx[j]] = v[j] end
+  return c
+end
+
+-- the windows' ids and current slots, the total and the requests in flight; the previous slots'
+-- amounts are read only when a request of the previous window needs them (see previous_slot)
+local COUNTERS = {1, 2, 3, 4, 7, 8, 9, 10, 13, 14, 15}
+-- the same and the rate window
+local COUNTERS_RATE = {1, 2, 3, 4, 7, 8, 9, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21}
+
+-- reads the previous slot's amounts of kind i (1 day, 7 month) into c when they were not read
+local function previous_slot(key, c, i)
+  if c[i + 4] == nil then
+    local v = redis.call('HMGET', key, F[i + 4], F[i + 5])
+    c[i + 4], c[i + 5] = v[1], v[2]
+  end
+end
+
 local function num(v, default)
   if v then return tonumber(v) end
   return default
@@ -256,9 +281,14 @@ local cnt = {}
 local rate = {}
 local kb = kn
 for _, s in ipairs(scopes) do
-  local c = redis.call('HMGET', KEYS[(s - 1) * K + 2], unpack(F))
-  cnt[s] = c
   local l = lim[s]
+  local c
+  if l[4] or l[5] then
+    c = read_counters(KEYS[(s - 1) * K + 2], COUNTERS_RATE)
+  else
+    c = read_counters(KEYS[(s - 1) * K + 2], COUNTERS)
+  end
+  cnt[s] = c
   if (l[4] or l[5]) and num(c[18], -1) > kb then kb = num(c[18], -1) end
 end
 for _, s in ipairs(scopes) do
@@ -306,8 +336,9 @@ end
 -- the slot of the current window (id) in counters c, after moving an older current window to the
 -- previous slot (those moves go into out, written only if the request is admitted); nil when the
 -- window is older than both slots (a clock far behind): it is neither checked nor booked
-local function current_slot(c, i, wid, out)
+local function current_slot(key, c, i, wid, out)
   local j = slot(c, i, wid)
+  if j == i + 3 then previous_slot(key, c, i) end
   if j then return j end
   if c[i] and wid < c[i] then return nil end
   if c[i] then
@@ -326,8 +357,9 @@ for _, s in ipairs(scopes) do
   local l = lim[s]
   local c = cnt[s]
   local out = {}
-  local dj = current_slot(c, 1, ARGV[10], out)
-  local mj = current_slot(c, 7, ARGV[11], out)
+  local key = KEYS[(s - 1) * K + 2]
+  local dj = current_slot(key, c, 1, ARGV[10], out)
+  local mj = current_slot(key, c, 7, ARGV[11], out)
   writes[s] = out
   local h = {0, 0, big(c[14]), dj, mj}
   if dj then h[1] = big(c[dj + 2]) end
@@ -479,17 +511,26 @@ local kb = num(rec[12], -1)
 
 for _, s in ipairs(scopes) do
   local b = (s - 1) * K
-  local c = redis.call('HMGET', KEYS[b + 2], unpack(F))
+  local counted_here = delta ~= 0 and rec[11] and string.find(rec[11], tostring(s), 1, true)
+  local c
+  if counted_here then
+    c = read_counters(KEYS[b + 2], COUNTERS_RATE)
+  else
+    c = read_counters(KEYS[b + 2], COUNTERS)
+  end
   local out = {}
-  book(out, c, slot(c, 1, rec[4]))
-  book(out, c, slot(c, 7, rec[5]))
+  for i, wid in pairs({[1] = rec[4], [7] = rec[5]}) do
+    local j = slot(c, i, wid)
+    if j == i + 3 then previous_slot(KEYS[b + 2], c, i) end
+    book(out, c, j)
+  end
   book(out, c, 12)
   if st == 'r' then
     local inflight = num(c[15], 0) - 1
     if inflight < 0 then inflight = 0 end
     push(out, 'cc', int(inflight))
   end
-  if delta ~= 0 and rec[11] and string.find(rec[11], tostring(s), 1, true) then
+  if counted_here then
     -- its bucket: the one being filled, or an older one still in the window (ob .. cb - 1)
     local cb, ob = num(c[18], -1), num(c[21], -1)
     local counts = false
