@@ -214,8 +214,9 @@ describe('AdmissionStore (real Redis)', () => {
   });
 
   describe('exact money arithmetic', () => {
-    // Below 10^15 nano-USD the scripts compute with Lua numbers, above it with two limbs: every
-    // combination across that boundary must stay exact to the nano-dollar.
+    // Below 2^53 nano-USD the scripts compute with Lua numbers, from there with two limbs: every
+    // combination across that boundary (and 10^15, where sixteen-digit strings start) must stay
+    // exact to the nano-dollar.
     const SMALL = 10n ** 15n;
 
     it('reserves, settles and checks budgets exactly across the 10^15 boundary', async () => {
@@ -242,6 +243,24 @@ describe('AdmissionStore (real Redis)', () => {
       expect((await spend(tenantScope(i))).month).toEqual([0n, huge]);
       await sut.settle(r, { costNano: huge + 1n, tokens: 1 });
       expect((await spend(tenantScope(i))).month).toEqual([huge + 1n, 0n]);
+    });
+
+    it('leaves the number path exactly where a sum reaches 2^53 nano-USD', async () => {
+      // each value is below 2^53 (a Lua number), their sums are not: as doubles they would round
+      const i = ids();
+      const MAX_SAFE = 2n ** 53n - 1n;
+      const a = admitted(await sut.admit(request(i, { estimatedCostNano: MAX_SAFE })));
+      const b = admitted(await sut.admit(request(i, { estimatedCostNano: 2n })));
+      expect((await spend(keyScope(i))).total).toEqual([0n, MAX_SAFE + 2n]);
+      await sut.settle(a, { costNano: MAX_SAFE, tokens: 1 });
+      await sut.settle(b, { costNano: 2n, tokens: 1 });
+      expect((await spend(keyScope(i))).total).toEqual([MAX_SAFE + 2n, 0n]);
+      await sut.writeLimits(keyScope(i), limits({ totalBudgetNano: MAX_SAFE + 3n }));
+      expect((await sut.admit(request(i, { estimatedCostNano: 1n }))).admitted).toBe(true);
+      expect(await sut.admit(request(i, { estimatedCostNano: 1n }))).toMatchObject({
+        admitted: false,
+        reason: 'budget_total',
+      });
     });
 
     it('takes costs off a large prepaid balance into the negative exactly', async () => {
