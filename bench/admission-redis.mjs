@@ -8,6 +8,9 @@
  * Needs the proxy built (`npx nx run proxy:build`; the store is loaded from its output) and Redis
  * on 127.0.0.1:6379 (or --redis URL, loopback only). Resets Redis' command statistics.
  *
+ * Then the client's side: CPU time of this process per admit-and-settle pair with 32 pairs in
+ * flight (what admission costs a proxy's event loop at load), with no limits and with limits.
+ *
  *   node bench/admission-redis.mjs [--requests 3000] [--redis redis://127.0.0.1:6379]
  */
 import { randomBytes } from 'node:crypto';
@@ -104,13 +107,65 @@ async function scenario(label, limited) {
   );
 }
 
+/** Client CPU µs per admit + settle, `inFlight` pairs at a time, over `total` pairs. */
+async function clientCpu(label, limited, total, inFlight = 32) {
+  const n = randomBytes(3).toString('hex');
+  const ids = { orgId: `org-${n}`, tenantId: `ten-${n}`, keyId: `key-${n}` };
+  if (limited) {
+    await store.writeLimits({ kind: 'org', orgId: ids.orgId }, LIMITS);
+    await store.writeLimits({ kind: 'tenant', orgId: ids.orgId, tenantId: ids.tenantId }, LIMITS);
+    await store.writeLimits({ kind: 'key', orgId: ids.orgId, keyId: ids.keyId }, LIMITS);
+  }
+  let next = 0;
+  let round = 0;
+  const worker = async (count, deadline) => {
+    while (next < count && Date.now() < deadline) {
+      const i = next++;
+      const r = await store.admit({
+        reservationId: `c-${n}-${round}-${i}`,
+        ...ids,
+        model: 'gpt-4o-mini',
+        timeZone: 'UTC',
+        estimatedTokens: 1_000,
+        estimatedCostNano: 12_345n,
+      });
+      if (!r.admitted) throw new Error(`refused: ${r.reason}`);
+      await store.settle(r.reservation, { costNano: 1_000n, tokens: 100 });
+    }
+  };
+  const run = async (count) => {
+    next = 0;
+    round++;
+    const deadline = Date.now() + 60_000;
+    await Promise.all(Array.from({ length: inFlight }, () => worker(count, deadline)));
+    return next;
+  };
+  await run(Math.min(2_000, total)); // warm-up
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const done = await run(total);
+  const cpu = process.cpuUsage(c0);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e3;
+  console.log(
+    `| ${label} | ${done} | ${((cpu.user + cpu.system) / done).toFixed(1)} | ` +
+      `${(cpu.user / done).toFixed(1)} / ${(cpu.system / done).toFixed(1)} | ${((done / wall) * 1e6).toFixed(0)} |`,
+  );
+}
+
 try {
   console.log(
-    '| key | admits | admit µs in Redis | settle µs in Redis | admit round trip p50 / p99 µs | settle round trip p50 / p99 µs |',
+    '| key | admits | admit µs in Redis | admit µs in Redis | settle µs in Redis | admit round trip p50 / p99 µs | settle round trip p50 / p99 µs |',
   );
   console.log('|---|---|---|---|---|---|');
   await scenario('no limits anywhere', false);
   await scenario('limits on key, tenant and organisation', true);
+  console.log('');
+  console.log(
+    '| key (32 admit + settle pairs in flight) | pairs | client CPU µs per pair | user / system µs | pairs per s |',
+  );
+  console.log('|---|---|---|---|---|');
+  await clientCpu('no limits anywhere', false, N * 3);
+  await clientCpu('limits on key, tenant and organisation', true, N * 3);
 } finally {
   let cursor = '0';
   do {

@@ -190,6 +190,43 @@ describe('AdmissionStore (real Redis)', () => {
       expect((await sut.admit(request(i))).admitted).toBe(true);
     });
 
+    it('books interleaved requests of two keys and two models of one organisation on their own scopes', async () => {
+      const a = ids();
+      const b = { ...a, keyId: `${a.keyId}-b` };
+      const model = (m: string, i: Ids) =>
+        ({ kind: 'key-model', orgId: i.orgId, keyId: i.keyId, model: m }) as const;
+      await sut.writeLimits(model('m-1', a), limits({ rpm: 1000 }));
+      await sut.writeLimits(model('m-2', b), limits({ rpm: 1000 }));
+      const plan: [Ids, string | null, bigint][] = [
+        [a, 'm-1', 1n],
+        [b, 'm-2', 10n],
+        [a, null, 100n],
+        [b, 'm-1', 1_000n],
+        [a, 'm-2', 10_000n],
+        [b, null, 100_000n],
+      ];
+      const held: Reservation[] = [];
+      for (const [i, m, cost] of plan)
+        held.push(admitted(await sut.admit(request(i, { model: m, estimatedCostNano: cost }))));
+      // each record is its own: settling in another order books each cost once, on its key
+      for (const r of [...held].reverse())
+        expect(await sut.settle(r, { costNano: r.estimatedCostNano * 2n, tokens: 1 })).toBe(
+          'settled',
+        );
+      expect((await spend(keyScope(a))).total).toEqual([2n * 10_101n, 0n]);
+      expect((await spend(keyScope(b))).total).toEqual([2n * 101_010n, 0n]);
+      expect((await spend(orgScope(a))).total).toEqual([2n * 111_111n, 0n]);
+      expect(
+        (await sut.readState(model('m-1', a), { timeZone: 'UTC', now: NOON })).requestsLastMinute,
+      ).toBe(1);
+      expect(
+        (await sut.readState(model('m-2', b), { timeZone: 'UTC', now: NOON })).requestsLastMinute,
+      ).toBe(1);
+      expect(
+        (await sut.readState(model('m-2', a), { timeZone: 'UTC', now: NOON })).requestsLastMinute,
+      ).toBe(0);
+    });
+
     it('answers unknown for a reservation it never made', async () => {
       const i = ids();
       const r = admitted(await sut.admit(request(i)));

@@ -123,6 +123,9 @@ const COUNTER_FIELDS = [
   'ob',
 ] as const;
 
+/** Where the reservation record's key sits among a request's script keys (see reservationKeys). */
+const RECORD_KEY_INDEX = ADMISSION_SCRIPT_KEYS - 2;
+
 /** Width of a rate bucket (ms) and how many buckets before a request's own still count it. */
 const RATE_BUCKET_MS = 1_000;
 const RATE_WINDOW_BUCKETS = 60;
@@ -239,6 +242,8 @@ export class AdmissionStore {
   private readonly windows = new WindowCalculator();
   /** org id → the latest expiry this process wrote into the sweep index */
   private readonly indexed = new Map<string, number>();
+  /** org, tenant, key and model → the script keys of their requests (the record's a placeholder) */
+  private readonly keySets = new Map<string, readonly string[]>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -292,13 +297,7 @@ export class AdmissionStore {
     if (!Number.isSafeInteger(now) || now < 0) throw new RangeError('now must be epoch ms');
     const w = this.windows.at(req.timeZone, now);
     const expiresAt = now + ttlMs;
-    const keys = reservationKeys(this.prefix, {
-      orgId: req.orgId,
-      tenantId: req.tenantId,
-      keyId: req.keyId,
-      model,
-      reservationId: req.reservationId,
-    });
+    const keys = this.keysOf(req.orgId, req.tenantId, req.keyId, model, req.reservationId);
 
     // Sent first on the same connection, so the index names the org before its reservation exists.
     const index = this.noteInIndex(req.orgId, expiresAt, ttlMs);
@@ -635,7 +634,7 @@ export class AdmissionStore {
     assertAdmissionId('keyId', r.keyId);
     const model = r.model ?? null;
     if (model !== null) assertAdmissionModel(model);
-    const keys = reservationKeys(this.prefix, { ...r, model });
+    const keys = this.keysOf(r.orgId, r.tenantId, r.keyId, model, r.reservationId);
     const raw = await this.redis.tollgateAdmissionFinish(
       ...keys,
       mode,
@@ -650,6 +649,31 @@ export class AdmissionStore {
       model ?? '',
     );
     return String(raw[0]);
+  }
+
+  /**
+   * The script keys of one request (`reservationKeys`), from a bounded per-process cache of the
+   * 17 that depend only on organisation, tenant, key and model: the hot path would otherwise build
+   * 18 names (and base64 a model name) for every admit and again for its settle.
+   */
+  private keysOf(
+    orgId: string,
+    tenantId: string,
+    keyId: string,
+    model: string | null,
+    reservationId: string,
+  ): string[] {
+    // ids match a fixed alphabet and models have no control characters: '\n' cannot be part of any
+    const id = `${orgId}\n${tenantId}\n${keyId}\n${model ?? ''}`;
+    let set = this.keySets.get(id);
+    if (set === undefined) {
+      set = reservationKeys(this.prefix, { orgId, tenantId, keyId, model, reservationId: '-' });
+      if (this.keySets.size >= 10_000) this.keySets.clear();
+      this.keySets.set(id, set);
+    }
+    const keys = set.slice();
+    keys[RECORD_KEY_INDEX] = admissionKeys.reservation(this.prefix, orgId, reservationId);
+    return keys;
   }
 
   /**
