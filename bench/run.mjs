@@ -51,7 +51,10 @@ Targets
                                       proxy with admission off
 
 Load (every run is bounded by --duration and --max-requests)
-  --connections LIST     non-stream chat connection counts (default 1,32)
+  --connections LIST     non-stream chat connection counts (default 1,32). An entry C@R holds the offered load at
+                         R requests/s over C connections (each request sent at its turn on the schedule, or as
+                         soon as a connection is free when behind it) instead of sending flat out: latency at a
+                         given load rather than at saturation, where every µs of CPU becomes queueing
   --duration S           measured seconds per run (default 5)
   --warmup S             unmeasured seconds before each run (default 1)
   --rounds N             rounds; each round runs every scenario on both targets, order alternating (default 3)
@@ -105,8 +108,12 @@ const num = (k, d) => {
 const CFG = {
   connections: String(A.connections ?? '1,32')
     .split(',')
-    .map(Number)
-    .filter((n) => n > 0),
+    .map((entry) => {
+      const [c, r] = entry.split('@').map(Number);
+      if (!Number.isInteger(c) || c < 1 || (r !== undefined && !(r > 0)))
+        throw new Error(`--connections: bad entry ${entry} (C or C@R, e.g. 32@1000)`);
+      return { connections: c, rate: r ?? null };
+    }),
   duration: num('duration', quick ? 2 : 5),
   warmup: num('warmup', quick ? 0.5 : 1),
   rounds: num('rounds', quick ? 1 : 3),
@@ -145,7 +152,8 @@ if (A.proxy && !A.key) throw new Error('--proxy needs --key');
 for (const v of CFG.variants)
   if (!['routed', 'admission', 'no-admission'].includes(v))
     throw new Error(`unknown --variants entry ${v}`);
-if (A.proxy && CFG.variants.length) throw new Error('--variants needs the self-managed proxy (no --proxy)');
+if (A.proxy && CFG.variants.length)
+  throw new Error('--variants needs the self-managed proxy (no --proxy)');
 
 // ---------------------------------------------------------------- small helpers
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -415,7 +423,9 @@ async function setUpRedis(mockBase) {
   }
   if (CFG.variants.includes('admission')) {
     if (!fs.existsSync(path.join(ROOT, PROXY_ADMISSION_KEYS)))
-      throw new Error(`${PROXY_ADMISSION_KEYS} is missing: this proxy build has no admission (rebuild with --build)`);
+      throw new Error(
+        `${PROXY_ADMISSION_KEYS} is missing: this proxy build has no admission (rebuild with --build)`,
+      );
     const { admissionKeys } = require(path.join(ROOT, PROXY_ADMISSION_KEYS));
     const limitedKey = newKeySecret();
     const limited = {
@@ -464,7 +474,8 @@ function pinRedis(pid, cpu) {
   if (!pid) throw new Error('--redis-cpu: Redis did not report its process id');
   const before = execFileSync('taskset', ['-p', String(pid)], { encoding: 'utf8' });
   const mask = /affinity mask:\s*([0-9a-f]+)/i.exec(before)?.[1];
-  if (!mask) throw new Error(`--redis-cpu: cannot read the affinity of Redis (pid ${pid}): ${before}`);
+  if (!mask)
+    throw new Error(`--redis-cpu: cannot read the affinity of Redis (pid ${pid}): ${before}`);
   execFileSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
   REDIS_AFFINITY = { pid, mask };
 }
@@ -476,7 +487,9 @@ function unpinRedis() {
       stdio: 'ignore',
     });
   } catch (err) {
-    console.error(`could not restore the affinity of Redis: ${err instanceof Error ? err.message : err}`);
+    console.error(
+      `could not restore the affinity of Redis: ${err instanceof Error ? err.message : err}`,
+    );
   }
   REDIS_AFFINITY = null;
 }
@@ -507,7 +520,8 @@ const chatBody = (stream) =>
   });
 const BODY = chatBody(false);
 const STREAM_BODY = chatBody(true);
-const withModel = (body, model) => body.replace(`"model":${JSON.stringify(CFG.model)}`, `"model":${JSON.stringify(model)}`);
+const withModel = (body, model) =>
+  body.replace(`"model":${JSON.stringify(CFG.model)}`, `"model":${JSON.stringify(model)}`);
 
 async function check(target) {
   const r = await fetch(`${target.origin}/v1/chat/completions`, {
@@ -538,7 +552,7 @@ async function check(target) {
  * answer is fully read. Returns latency (ms to the whole body, or to the first body bytes for streams), RPS and
  * CPU. Bounded by `seconds` and CFG.maxRequests.
  */
-async function runLoad(target, { connections, seconds, stream, measure }) {
+async function runLoad(target, { connections, seconds, stream, measure, rate = null }) {
   const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const lat = [];
   const ttfb = [];
@@ -552,8 +566,16 @@ async function runLoad(target, { connections, seconds, stream, measure }) {
   const probe = noiseProbe();
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
+  let issued = 0;
   const worker = async () => {
     while (performance.now() < end && ok + bad + errors < CFG.maxRequests) {
+      if (rate !== null) {
+        // the next request's turn on the schedule (rate per second from t0)
+        const due = t0 + (issued++ * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        if (performance.now() >= end) break;
+      }
       const s = performance.now();
       try {
         const res = await pool.request({
@@ -593,6 +615,7 @@ async function runLoad(target, { connections, seconds, stream, measure }) {
   return {
     target: target.name,
     connections,
+    rate,
     stream,
     elapsed,
     ok,
@@ -670,7 +693,12 @@ async function main() {
       TOLLGATE_QUEUE_PREFIX: state.queuePrefix,
       TOLLGATE_ENCRYPTION_KEY: state.encryptionKey,
     };
-    const child = startChild('proxy', path.join(ROOT, PROXY_MAIN), proxyEnv, CFG.pin ? 0 : undefined);
+    const child = startChild(
+      'proxy',
+      path.join(ROOT, PROXY_MAIN),
+      proxyEnv,
+      CFG.pin ? 0 : undefined,
+    );
     proxy = {
       name: 'proxy',
       origin: `http://127.0.0.1:${CFG.proxyPort}`,
@@ -727,7 +755,12 @@ async function main() {
   };
 
   const scenarios = [
-    ...CFG.connections.map((c) => ({ id: `chat@${c}`, connections: c, stream: false })),
+    ...CFG.connections.map(({ connections, rate }) => ({
+      id: rate === null ? `chat@${connections}` : `chat@${connections}@${rate}/s`,
+      connections,
+      rate,
+      stream: false,
+    })),
     ...(CFG.stream
       ? [
           {
@@ -842,6 +875,52 @@ async function main() {
       );
     }
   }
+  // admission on against off, paired round by round (needs the no-admission variant)
+  const admissionTable = [];
+  if (variants.some((v) => v.name === 'no-admission')) {
+    for (const sc of scenarios) {
+      const key = sc.stream ? 'ttfb' : 'latency';
+      const of = (name) => results.filter((r) => r.scenario === sc.id && r.target === name);
+      const off = of('no-admission');
+      const paired = (name, q) =>
+        median(
+          of(name).map((x) => {
+            const o = off.find((y) => y.round === x.round);
+            return o ? x[key][q] - o[key][q] : null;
+          }),
+        );
+      const row = { scenario: sc.id, rounds: off.length };
+      for (const [label, name] of [
+        ['noLimits', 'proxy'],
+        ['limits', 'admission'],
+      ]) {
+        if (!of(name).length) continue;
+        row[label] = {
+          addedP50: paired(name, 'p50'),
+          addedP99: paired(name, 'p99'),
+          rps: median(of(name).map((r) => r.rps)),
+          cpuUsPerReq: median(of(name).map((r) => r.cpuUsPerReq)),
+        };
+      }
+      row.off = {
+        rps: median(off.map((r) => r.rps)),
+        cpuUsPerReq: median(off.map((r) => r.cpuUsPerReq)),
+      };
+      admissionTable.push(row);
+    }
+    console.log(
+      '\n| scenario | admission adds p50 / p99 ms, no limits | with limits on 3 scopes | req/s off / no limits / limits | CPU µs/req off / no limits / limits |',
+    );
+    console.log('|---|---|---|---|---|');
+    for (const t of admissionTable) {
+      const pair = (x) => (x ? `${sgn(x.addedP50, 3)} / ${sgn(x.addedP99, 3)}` : '–');
+      console.log(
+        `| ${t.scenario}${t.scenario.startsWith('stream') ? ' (TTFB)' : ''} | ${pair(t.noLimits)} | ${pair(t.limits)} | ` +
+          `${fmt(t.off.rps, 0)} / ${fmt(t.noLimits?.rps, 0)} / ${fmt(t.limits?.rps, 0)} | ` +
+          `${fmt(t.off.cpuUsPerReq, 0)} / ${fmt(t.noLimits?.cpuUsPerReq, 0)} / ${fmt(t.limits?.cpuUsPerReq, 0)} |`,
+      );
+    }
+  }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
   console.log(
     `\n${new Date().toISOString().slice(0, 10)} · ${machine}${CFG.pin ? ' · pinned' : ''}`,
@@ -854,7 +933,15 @@ async function main() {
   fs.writeFileSync(
     out,
     JSON.stringify(
-      { date: new Date().toISOString(), machine, config: CFG, table, variantTable, runs: results },
+      {
+        date: new Date().toISOString(),
+        machine,
+        config: CFG,
+        table,
+        variantTable,
+        admissionTable,
+        runs: results,
+      },
       null,
       2,
     ),
