@@ -54,6 +54,13 @@ local function push(t, ...)
   for i = 1, #args do t[n + i] = args[i] end
 end
 
+-- appends one field and its value (push without the varargs table: the hot paths use this)
+local function put(t, field, value)
+  local n = #t
+  t[n + 1] = field
+  t[n + 2] = value
+end
+
 -- where window id of kind i (1 day, 7 month) lives in counters c: the index of its id field
 -- (i: current slot, i + 3: previous slot), or nil when neither slot holds it
 local function slot(c, i, id)
@@ -62,11 +69,10 @@ local function slot(c, i, id)
   return nil
 end
 
--- reads the fields F[idx[1]], F[idx[2]], … of a counter hash into a table indexed like F (fields
--- not read stay nil): each field read costs, so a script reads what it needs
-local function read_counters(key, idx)
-  local names = {}
-  for j = 1, #idx do names[j] = F[idx[j]] end
+-- reads the fields idx names (F[idx[1]], F[idx[2]], … , the list names) of a counter hash into a
+-- table indexed like F (fields not read stay nil): each field read costs, so a script reads what it
+-- needs
+local function read_counters(key, idx, names)
   local v = redis.call('HMGET', key, unpack(names))
   local c = {}
   for j = 1, #idx do c[idx[j]] = v[j] end
@@ -76,8 +82,11 @@ end
 -- the windows' ids and current slots, the total and the requests in flight; the previous slots'
 -- amounts are read only when a request of the previous window needs them (see previous_slot)
 local COUNTERS = {1, 2, 3, 4, 7, 8, 9, 10, 13, 14, 15}
+local COUNTERS_NAMES = {'d', 'ds', 'dr', 'pd', 'm', 'ms', 'mr', 'pm', 'ts', 'tr', 'cc'}
 -- the same and the rate window
 local COUNTERS_RATE = {1, 2, 3, 4, 7, 8, 9, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21}
+local COUNTERS_RATE_NAMES = {'d', 'ds', 'dr', 'pd', 'm', 'ms', 'mr', 'pm', 'ts', 'tr', 'cc', 'tn', 'tk',
+  'cb', 'cr', 'ct', 'ob'}
 
 -- reads the previous slot's amounts of kind i (1 day, 7 month) into c when they were not read
 local function previous_slot(key, c, i)
@@ -284,9 +293,9 @@ for _, s in ipairs(scopes) do
   local l = lim[s]
   local c
   if l[4] or l[5] then
-    c = read_counters(KEYS[(s - 1) * K + 2], COUNTERS_RATE)
+    c = read_counters(KEYS[(s - 1) * K + 2], COUNTERS_RATE, COUNTERS_RATE_NAMES)
   else
-    c = read_counters(KEYS[(s - 1) * K + 2], COUNTERS)
+    c = read_counters(KEYS[(s - 1) * K + 2], COUNTERS, COUNTERS_NAMES)
   end
   cnt[s] = c
   if (l[4] or l[5]) and num(c[18], -1) > kb then kb = num(c[18], -1) end
@@ -429,16 +438,20 @@ for _, s in ipairs(scopes) do
   local c = cnt[s]
   local h = held[s]
   local out = writes[s]
-  if h[4] then push(out, F[h[4] + 2], str(add(h[1], est))) end
-  if h[5] then push(out, F[h[5] + 2], str(add(h[2], est))) end
-  push(out, 'tr', str(add(h[3], est)), 'cc', int(num(c[15], 0) + 1))
+  if h[4] then put(out, F[h[4] + 2], str(add(h[1], est))) end
+  if h[5] then put(out, F[h[5] + 2], str(add(h[2], est))) end
+  put(out, 'tr', str(add(h[3], est)))
+  put(out, 'cc', int(num(c[15], 0) + 1))
   local w = rate[s]
   if w then
     w[1], w[2], w[4], w[5] = w[1] + 1, w[2] + tokens, w[4] + 1, w[5] + tokens
-    push(out, 'tn', int(w[1]), 'tk', int(w[2]), 'cr', int(w[4]), 'ct', int(w[5]))
+    put(out, 'tn', int(w[1]))
+    put(out, 'tk', int(w[2]))
+    put(out, 'cr', int(w[4]))
+    put(out, 'ct', int(w[5]))
     if w[6] < 0 then
       w[6] = w[3]
-      push(out, 'ob', int(w[6]))
+      put(out, 'ob', int(w[6]))
     end
     lg = lg .. s
   end
@@ -497,9 +510,9 @@ local function book(out, c, j)
   if unreserve then
     local r = add(big(c[j + 2]), unreserve)
     if cmp(r, 0) < 0 then r = 0 end
-    push(out, F[j + 2], str(r))
+    put(out, F[j + 2], str(r))
   end
-  if spend then push(out, F[j + 1], str(add(big(c[j + 1]), spend))) end
+  if spend then put(out, F[j + 1], str(add(big(c[j + 1]), spend))) end
 end
 
 -- the tokens the request counts for from now on (-1: unchanged)
@@ -514,9 +527,9 @@ for _, s in ipairs(scopes) do
   local counted_here = delta ~= 0 and rec[11] and string.find(rec[11], tostring(s), 1, true)
   local c
   if counted_here then
-    c = read_counters(KEYS[b + 2], COUNTERS_RATE)
+    c = read_counters(KEYS[b + 2], COUNTERS_RATE, COUNTERS_RATE_NAMES)
   else
-    c = read_counters(KEYS[b + 2], COUNTERS)
+    c = read_counters(KEYS[b + 2], COUNTERS, COUNTERS_NAMES)
   end
   local out = {}
   for i, wid in pairs({[1] = rec[4], [7] = rec[5]}) do
@@ -528,7 +541,7 @@ for _, s in ipairs(scopes) do
   if st == 'r' then
     local inflight = num(c[15], 0) - 1
     if inflight < 0 then inflight = 0 end
-    push(out, 'cc', int(inflight))
+    put(out, 'cc', int(inflight))
   end
   if counted_here then
     -- its bucket: the one being filled, or an older one still in the window (ob .. cb - 1)
@@ -537,7 +550,7 @@ for _, s in ipairs(scopes) do
     if kb == cb then
       local t = num(c[20], 0) + delta
       if t < 0 then t = 0 end
-      push(out, 'ct', int(t))
+      put(out, 'ct', int(t))
       counts = true
     elseif ob >= 0 and kb >= ob and kb < cb then
       redis.call('HINCRBY', KEYS[b + 3], 't' .. int(kb), delta)
@@ -546,7 +559,7 @@ for _, s in ipairs(scopes) do
     if counts then
       local sum = num(c[17], 0) + delta
       if sum < 0 then sum = 0 end
-      push(out, 'tk', int(sum))
+      put(out, 'tk', int(sum))
     end
   end
   if #out > 0 then redis.call('HSET', KEYS[b + 2], unpack(out)) end
