@@ -51,7 +51,7 @@ Targets
                                       proxy with admission off
 
 Load (every run is bounded by --duration and --max-requests)
-  --connections LIST     non-stream chat connection counts (default 1,32). An entry C@R holds the offered load at
+  --connections LIST     non-stream chat connection counts (default 1,32; 0: none). An entry C@R holds the offered load at
                          R requests/s over C connections (each request sent at its turn on the schedule, or as
                          soon as a connection is free when behind it) instead of sending flat out: latency at a
                          given load rather than at saturation, where every µs of CPU becomes queueing
@@ -108,6 +108,7 @@ const num = (k, d) => {
 const CFG = {
   connections: String(A.connections ?? '1,32')
     .split(',')
+    .filter((entry) => entry.trim() !== '0') // --connections 0: the stream scenario only
     .map((entry) => {
       const [c, r] = entry.split('@').map(Number);
       if (!Number.isInteger(c) || c < 1 || (r !== undefined && !(r > 0)))
