@@ -57,7 +57,8 @@ async function evalshaStats() {
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
-async function scenario(label, limited) {
+/** A fresh organisation, tenant and key; with `limited`, LIMITS on all three. */
+async function newKey(limited) {
   const n = randomBytes(3).toString('hex');
   const ids = { orgId: `org-${n}`, tenantId: `ten-${n}`, keyId: `key-${n}` };
   if (limited) {
@@ -65,14 +66,22 @@ async function scenario(label, limited) {
     await store.writeLimits({ kind: 'tenant', orgId: ids.orgId, tenantId: ids.tenantId }, LIMITS);
     await store.writeLimits({ kind: 'key', orgId: ids.orgId, keyId: ids.keyId }, LIMITS);
   }
-  const request = (i) => ({
-    reservationId: `r-${n}-${i}`,
-    ...ids,
-    model: 'gpt-4o-mini',
-    timeZone: 'UTC',
-    estimatedTokens: 1_000,
-    estimatedCostNano: 12_345n,
-  });
+  return { n, ids };
+}
+
+/** One admission of `ids` (reservation id `id`) as the proxy would ask for it. */
+const admitRequest = (ids, id) => ({
+  reservationId: id,
+  ...ids,
+  model: 'gpt-4o-mini',
+  timeZone: 'UTC',
+  estimatedTokens: 1_000,
+  estimatedCostNano: 12_345n,
+});
+
+async function scenario(label, limited) {
+  const { n, ids } = await newKey(limited);
+  const request = (i) => admitRequest(ids, `r-${n}-${i}`);
   // warm-up (script load, JIT), not measured
   for (let i = 0; i < 200; i++) {
     const r = await store.admit(request(`w${i}`));
@@ -109,26 +118,13 @@ async function scenario(label, limited) {
 
 /** Client CPU µs per admit + settle, `inFlight` pairs at a time, over `total` pairs. */
 async function clientCpu(label, limited, total, inFlight = 32) {
-  const n = randomBytes(3).toString('hex');
-  const ids = { orgId: `org-${n}`, tenantId: `ten-${n}`, keyId: `key-${n}` };
-  if (limited) {
-    await store.writeLimits({ kind: 'org', orgId: ids.orgId }, LIMITS);
-    await store.writeLimits({ kind: 'tenant', orgId: ids.orgId, tenantId: ids.tenantId }, LIMITS);
-    await store.writeLimits({ kind: 'key', orgId: ids.orgId, keyId: ids.keyId }, LIMITS);
-  }
+  const { n, ids } = await newKey(limited);
   let next = 0;
   let round = 0;
   const worker = async (count, deadline) => {
     while (next < count && Date.now() < deadline) {
       const i = next++;
-      const r = await store.admit({
-        reservationId: `c-${n}-${round}-${i}`,
-        ...ids,
-        model: 'gpt-4o-mini',
-        timeZone: 'UTC',
-        estimatedTokens: 1_000,
-        estimatedCostNano: 12_345n,
-      });
+      const r = await store.admit(admitRequest(ids, `c-${n}-${round}-${i}`));
       if (!r.admitted) throw new Error(`refused: ${r.reason}`);
       await store.settle(r.reservation, { costNano: 1_000n, tokens: 100 });
     }

@@ -51,10 +51,11 @@ Targets
                                       proxy with admission off
 
 Load (every run is bounded by --duration and --max-requests)
-  --connections LIST     non-stream chat connection counts (default 1,32; 0: none). An entry C@R holds the offered load at
-                         R requests/s over C connections (each request sent at its turn on the schedule, or as
-                         soon as a connection is free when behind it) instead of sending flat out: latency at a
-                         given load rather than at saturation, where every µs of CPU becomes queueing
+  --connections LIST     non-stream chat connection counts (default 1,32; 0: none). An entry C@R holds the
+                         offered load at R requests/s over C connections (each request sent at its turn on the
+                         schedule, or as soon as a connection is free when behind it) instead of sending flat
+                         out: latency at a given load rather than at saturation, where every µs of CPU becomes
+                         queueing
   --duration S           measured seconds per run (default 5)
   --warmup S             unmeasured seconds before each run (default 1)
   --rounds N             rounds; each round runs every scenario on both targets, order alternating (default 3)
@@ -800,6 +801,15 @@ async function main() {
     }
   }
 
+  /** Median over rounds of each run's quantile q minus that of the same round's run in `base`. */
+  const pairedDelta = (runs, base, key, q) =>
+    median(
+      runs.map((x) => {
+        const b = base.find((y) => y.round === x.round);
+        return b ? x[key][q] - b[key][q] : null;
+      }),
+    );
+
   // per scenario: medians over rounds, and the added latency paired round by round
   const table = [];
   const variantTable = [];
@@ -808,13 +818,6 @@ async function main() {
     const d = of('direct');
     const p = of('proxy');
     const key = sc.stream ? 'ttfb' : 'latency';
-    const added = (q) =>
-      median(
-        p.map((pr) => {
-          const dr = d.find((x) => x.round === pr.round);
-          return dr ? pr[key][q] - dr[key][q] : null;
-        }),
-      );
     table.push({
       scenario: sc.id,
       directRps: median(d.map((r) => r.rps)),
@@ -823,8 +826,8 @@ async function main() {
       directP99: median(d.map((r) => r[key].p99)),
       proxyP50: median(p.map((r) => r[key].p50)),
       proxyP99: median(p.map((r) => r[key].p99)),
-      addedP50: added('p50'),
-      addedP99: added('p99'),
+      addedP50: pairedDelta(p, d, key, 'p50'),
+      addedP99: pairedDelta(p, d, key, 'p99'),
       proxyCpuUsPerReq: median(p.map((r) => r.cpuUsPerReq)),
       failures: [...d, ...p].reduce((n, r) => n + r.bad + r.errors, 0),
       maxForeignCores: Math.max(...[...d, ...p].map((r) => r.foreignCores)),
@@ -832,21 +835,14 @@ async function main() {
     // each variant against the plain proxy of the same round: what routing / admission adds
     for (const v of variants) {
       const vr = of(v.name);
-      const over = (q) =>
-        median(
-          vr.map((x) => {
-            const pr = p.find((y) => y.round === x.round);
-            return pr ? x[key][q] - pr[key][q] : null;
-          }),
-        );
       variantTable.push({
         scenario: sc.id,
         variant: v.name,
         rps: median(vr.map((r) => r.rps)),
         p50: median(vr.map((r) => r[key].p50)),
         p99: median(vr.map((r) => r[key].p99)),
-        overProxyP50: over('p50'),
-        overProxyP99: over('p99'),
+        overProxyP50: pairedDelta(vr, p, key, 'p50'),
+        overProxyP99: pairedDelta(vr, p, key, 'p99'),
         cpuUsPerReq: median(vr.map((r) => r.cpuUsPerReq)),
         failures: vr.reduce((n, r) => n + r.bad + r.errors, 0),
       });
@@ -883,13 +879,6 @@ async function main() {
       const key = sc.stream ? 'ttfb' : 'latency';
       const of = (name) => results.filter((r) => r.scenario === sc.id && r.target === name);
       const off = of('no-admission');
-      const paired = (name, q) =>
-        median(
-          of(name).map((x) => {
-            const o = off.find((y) => y.round === x.round);
-            return o ? x[key][q] - o[key][q] : null;
-          }),
-        );
       const row = { scenario: sc.id, rounds: off.length };
       for (const [label, name] of [
         ['noLimits', 'proxy'],
@@ -897,8 +886,8 @@ async function main() {
       ]) {
         if (!of(name).length) continue;
         row[label] = {
-          addedP50: paired(name, 'p50'),
-          addedP99: paired(name, 'p99'),
+          addedP50: pairedDelta(of(name), off, key, 'p50'),
+          addedP99: pairedDelta(of(name), off, key, 'p99'),
           rps: median(of(name).map((r) => r.rps)),
           cpuUsPerReq: median(of(name).map((r) => r.cpuUsPerReq)),
         };

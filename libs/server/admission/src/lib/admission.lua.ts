@@ -69,9 +69,9 @@ local function slot(c, i, id)
   return nil
 end
 
--- reads the fields idx names (F[idx[1]], F[idx[2]], … , the list names) of a counter hash into a
--- table indexed like F (fields not read stay nil): each field read costs, so a script reads what it
--- needs
+-- reads the fields names (= F[idx[1]], F[idx[2]], …; literal lists, so that no call builds them) of
+-- a counter hash into a table indexed like F (fields not read stay nil): each field read costs, so a
+-- script reads what it needs
 local function read_counters(key, idx, names)
   local v = redis.call('HMGET', key, unpack(names))
   local c = {}
