@@ -421,6 +421,171 @@ describe('AdmissionStore (real Redis)', () => {
     });
   });
 
+  describe('leases (one reservation for several requests)', () => {
+    const inFlight = (scope: AdmissionScope, now = NOON) =>
+      sut.readState(scope, { timeZone: 'UTC', now }).then((s) => s.concurrent);
+    const lastMinute = (scope: AdmissionScope, now = NOON) =>
+      sut
+        .readState(scope, { timeZone: 'UTC', now })
+        .then((s) => [s.requestsLastMinute, s.tokensLastMinute]);
+
+    it('reserves the sum and counts every request against rpm, tpm and concurrency', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 100, tpm: 10_000, maxConcurrent: 50 }));
+      const r = await sut.admit(
+        request(i, { requests: 8, estimatedCostNano: 8n * USD, estimatedTokens: 800 }),
+      );
+      expect(r).toMatchObject({
+        admitted: true,
+        reservation: { requests: 8 },
+        rateLimits: { requests: { remaining: 92 }, tokens: { remaining: 9_200 } },
+        farFromLimits: null,
+      });
+      expect(await inFlight(keyScope(i))).toBe(8);
+      expect(await lastMinute(keyScope(i))).toEqual([8, 800]);
+      expect((await spend(orgScope(i))).day).toEqual([0n, 8n * USD]);
+    });
+
+    it('refuses a lease that does not fit whole, and reserves nothing', async () => {
+      const i = ids();
+      await sut.writeLimits(tenantScope(i), limits({ maxConcurrent: 5 }));
+      await sut.writeLimits(keyScope(i), limits({ rpm: 10 }));
+      expect(await sut.admit(request(i, { requests: 6 }))).toMatchObject({
+        admitted: false,
+        scope: 'tenant',
+        reason: 'concurrency',
+      });
+      admitted(await sut.admit(request(i, { requests: 5 })));
+      await sut.writeLimits(tenantScope(i), limits({}));
+      expect(await sut.admit(request(i, { requests: 6 }))).toMatchObject({
+        admitted: false,
+        scope: 'key',
+        reason: 'rpm',
+      });
+      expect(await lastMinute(keyScope(i))).toEqual([5, 100]);
+    });
+
+    it('settles what ran: actual cost and tokens, the unused requests leave the rate window, every slot frees', async () => {
+      const i = ids();
+      await sut.writeLimits(orgScope(i), limits({ rpm: 100, tpm: 10_000, maxConcurrent: 50 }));
+      const lease = admitted(
+        await sut.admit(
+          request(i, { requests: 10, estimatedCostNano: 10n * USD, estimatedTokens: 1_000 }),
+        ),
+      );
+      expect(await sut.settle(lease, { costNano: 3n * USD, tokens: 240, requests: 3 })).toBe(
+        'settled',
+      );
+      expect(await inFlight(orgScope(i))).toBe(0);
+      expect(await lastMinute(orgScope(i))).toEqual([3, 240]);
+      for (const scope of [keyScope(i), tenantScope(i), orgScope(i)])
+        expect(await spend(scope)).toEqual({
+          day: [3n * USD, 0n],
+          month: [3n * USD, 0n],
+          total: [3n * USD, 0n],
+        });
+      // a second settle changes nothing
+      expect(await sut.settle(lease, { costNano: 3n * USD, tokens: 240, requests: 3 })).toBe(
+        'duplicate',
+      );
+      expect(await lastMinute(orgScope(i))).toEqual([3, 240]);
+    });
+
+    it('gives an unused lease back whole, rate window included', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 10 }));
+      const lease = admitted(await sut.admit(request(i, { requests: 10 })));
+      expect(await sut.admit(request(i))).toMatchObject({ admitted: false, reason: 'rpm' });
+      expect(await sut.release(lease, 0)).toBe('released');
+      expect(await lastMinute(keyScope(i))).toEqual([0, 0]);
+      expect(await sut.admit(request(i, { requests: 10 }))).toMatchObject({ admitted: true });
+    });
+
+    it('takes the unused requests out of an older bucket of the window too', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 20 }));
+      const lease = admitted(await sut.admit(request(i, { requests: 10 })));
+      // a later request moves the lease's bucket into the bucket hash
+      admitted(await sut.admit(request(i, { now: NOON + 5_000 })));
+      await sut.settle(lease, { costNano: USD, tokens: 50, requests: 4 });
+      expect(await lastMinute(keyScope(i), NOON + 5_000)).toEqual([5, 150]);
+      // 61 s after the lease's bucket, only the later request is left
+      expect(await lastMinute(keyScope(i), NOON + 61_000)).toEqual([1, 100]);
+    });
+
+    it('counts the requests of a lease handed out over the next second for a minute from the next bucket', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 4 }));
+      const lease = await sut.admit(request(i, { requests: 4, startsWithinSecond: true }));
+      // the window holds them until the end of the 60th bucket after the next one
+      expect(lease.rateLimits.requests).toEqual({ limit: 4, remaining: 0, resetMs: 62_000 });
+      expect(await sut.admit(request(i, { now: NOON + 61_999 }))).toMatchObject({
+        admitted: false,
+        reason: 'rpm',
+      });
+      expect(await sut.admit(request(i, { now: NOON + 62_000 }))).toMatchObject({
+        admitted: true,
+      });
+    });
+
+    it('releases an expired lease on the sweep, concurrency included', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ maxConcurrent: 20 }));
+      admitted(await sut.admit(request(i, { requests: 16, ttlMs: 1_000 })));
+      expect(await inFlight(keyScope(i))).toBe(16);
+      await sut.sweep(NOON + 1_001);
+      expect(await inFlight(keyScope(i))).toBe(0);
+      expect((await spend(keyScope(i))).total).toEqual([0n, 0n]);
+    });
+
+    it('says whether the headroom asked for is left on every budget, rate limit and the balance', async () => {
+      const far = async (i: Ids, requests = 1) => {
+        const r = await sut.admit(
+          request(i, {
+            requests,
+            estimatedCostNano: BigInt(requests) * USD,
+            estimatedTokens: requests * 100,
+            headroom: { costNano: 10n * USD, tokens: 1_000, requests: 10 },
+          }),
+        );
+        if (!r.admitted) throw new Error(`rejected: ${r.reason}`);
+        return r.farFromLimits;
+      };
+      const cases: [string, (i: Ids) => Promise<unknown>, number][] = [
+        // after this request (1) and the headroom (10): 11 fit, 10 do not
+        ['daily', (i) => sut.writeLimits(keyScope(i), limits({ dailyBudgetNano: 11n * USD })), 11],
+        [
+          'monthly',
+          (i) => sut.writeLimits(tenantScope(i), limits({ monthlyBudgetNano: 11n * USD })),
+          11,
+        ],
+        ['total', (i) => sut.writeLimits(orgScope(i), limits({ totalBudgetNano: 11n * USD })), 11],
+        ['rpm', (i) => sut.writeLimits(keyScope(i), limits({ rpm: 11 })), 11],
+        ['tpm', (i) => sut.writeLimits(tenantScope(i), limits({ tpm: 1_100 })), 11],
+        ['concurrency', (i) => sut.writeLimits(orgScope(i), limits({ maxConcurrent: 11 })), 11],
+        ['balance', (i) => sut.setBalance(i.orgId, 11n * USD), 11],
+      ];
+      for (const [name, set] of cases) {
+        const roomy = ids();
+        await set(roomy);
+        expect([name, await far(roomy)]).toEqual([name, true]);
+        // the second request leaves room for only 9 more
+        expect([name, await far(roomy)]).toEqual([name, false]);
+      }
+      // no limits at all: always far
+      expect(await far(ids(), 5)).toBe(true);
+      // without a question, no answer
+      expect((await sut.admit(request(ids()))) as { farFromLimits: unknown }).toMatchObject({
+        farFromLimits: null,
+      });
+    });
+
+    it('refuses a lease of no requests or more than the most one may hold', async () => {
+      await expect(sut.admit(request(ids(), { requests: 0 }))).rejects.toThrow(RangeError);
+      await expect(sut.admit(request(ids(), { requests: 10_001 }))).rejects.toThrow(RangeError);
+    });
+  });
+
   describe('expiry and the sweeper', () => {
     it('releases a reservation that was never settled once its time to live passed', async () => {
       const i = ids();

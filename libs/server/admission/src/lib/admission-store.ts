@@ -77,6 +77,8 @@ export interface AdmissionStoreOptions {
 export const MAX_ADMISSION_NANO = 10n ** 21n;
 /** Largest token count accepted as input. */
 export const MAX_ADMISSION_TOKENS = 1_000_000_000_000;
+/** The most requests one reservation (a lease) admits. */
+export const MAX_LEASE_REQUESTS = 10_000;
 const MAX_TTL_MS = 7 * 24 * 3_600_000;
 
 export class DuplicateReservationError extends Error {
@@ -295,6 +297,15 @@ export class AdmissionStore {
     if (ttlMs < 1) throw new RangeError('ttlMs must be positive');
     const now = req.now ?? Date.now();
     if (!Number.isSafeInteger(now) || now < 0) throw new RangeError('now must be epoch ms');
+    const requests = req.requests ?? 1;
+    assertCount('requests', requests, MAX_LEASE_REQUESTS);
+    if (requests < 1) throw new RangeError('requests must be at least 1');
+    const headroom = req.headroom;
+    if (headroom) {
+      assertNano('headroom.costNano', headroom.costNano);
+      assertCount('headroom.tokens', headroom.tokens);
+      assertCount('headroom.requests', headroom.requests, MAX_LEASE_REQUESTS * 1000);
+    }
     const w = this.windows.at(req.timeZone, now);
     const expiresAt = now + ttlMs;
     const keys = this.keysOf(req.orgId, req.tenantId, req.keyId, model, req.reservationId);
@@ -317,6 +328,11 @@ export class AdmissionStore {
         w.monthId,
         model === null ? '0' : '1',
         model ?? '',
+        String(requests),
+        req.startsWithinSecond === true ? '1' : '0',
+        headroom ? headroom.costNano.toString() : '',
+        headroom ? String(headroom.tokens) : '',
+        headroom ? String(headroom.requests) : '',
       ),
       index,
     ]);
@@ -335,10 +351,12 @@ export class AdmissionStore {
             monthId: w.monthId,
             estimatedCostNano: req.estimatedCostNano,
             estimatedTokens: req.estimatedTokens,
+            requests,
             expiresAt,
           },
           rateLimits: snapshot(raw, 1),
           windows: w,
+          farFromLimits: raw[7] === '1' ? true : raw[7] === '0' ? false : null,
         };
       case 'reject': {
         const scope = SCOPE_KINDS[Number(raw[1]) - 1];
@@ -369,13 +387,23 @@ export class AdmissionStore {
   async settle(reservation: Reservation, actual: ActualUsage): Promise<SettleOutcome> {
     assertNano('actual.costNano', actual.costNano);
     assertCount('actual.tokens', actual.tokens);
+    if (actual.requests !== undefined) assertCount('actual.requests', actual.requests);
     const outcome = await this.finish('settle', reservation, actual);
     return outcome as SettleOutcome;
   }
 
-  /** Gives the reservation back (the request failed before any cost). Idempotent like settle. */
-  async release(reservation: Reservation): Promise<ReleaseOutcome> {
-    const outcome = await this.finish('release', reservation, { costNano: 0n, tokens: 0 });
+  /**
+   * Gives the reservation back (the request failed before any cost). Idempotent like settle.
+   * `requestsRan`: of a lease, how many of its requests ran (default: all); the others leave the
+   * rpm window, those that ran stay counted.
+   */
+  async release(reservation: Reservation, requestsRan?: number): Promise<ReleaseOutcome> {
+    if (requestsRan !== undefined) assertCount('requestsRan', requestsRan);
+    const outcome = await this.finish('release', reservation, {
+      costNano: 0n,
+      tokens: 0,
+      requests: requestsRan,
+    });
     return outcome as ReleaseOutcome;
   }
 
@@ -420,6 +448,7 @@ export class AdmissionStore {
               monthId: record.m,
               estimatedCostNano: 0n,
               estimatedTokens: 0,
+              requests: Number(record.q ?? 1),
               expiresAt: Number(record.e),
             },
             { costNano: 0n, tokens: 0 },
@@ -647,6 +676,7 @@ export class AdmissionStore {
       r.dayId,
       r.monthId,
       model ?? '',
+      actual.requests === undefined ? '' : String(actual.requests),
     );
     return String(raw[0]);
   }

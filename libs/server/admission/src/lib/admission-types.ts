@@ -53,6 +53,29 @@ export interface AdmitRequest {
   estimatedCostNano: bigint;
   /** after this the sweeper releases the reservation; defaults to the store's reservationTtlMs */
   ttlMs?: number;
+  /**
+   * how many requests the reservation admits (default 1). More than one makes a lease: the
+   * estimates above are then the sum for all of them, and every rpm and concurrency limit counts
+   * them all from now until the reservation ends (`ActualUsage.requests` gives back those that
+   * never ran)
+   */
+  requests?: number;
+  /**
+   * the requests may start up to a second after `now` (a lease handed out over its life): they are
+   * counted in the next one-second rate bucket, so each counts for at least a minute from its start
+   */
+  startsWithinSecond?: boolean;
+  /**
+   * ask whether this much more would still fit on every limit after this reservation
+   * (`farFromLimits` of the result): what a caller checks before it reserves ahead of demand
+   */
+  headroom?: AdmissionHeadroom;
+}
+
+export interface AdmissionHeadroom {
+  costNano: bigint;
+  tokens: number;
+  requests: number;
 }
 
 /** What settle/release need; returned by a successful admit. */
@@ -67,6 +90,8 @@ export interface Reservation {
   monthId: string;
   estimatedCostNano: bigint;
   estimatedTokens: number;
+  /** the requests it admits (absent: 1; more for a lease) */
+  requests?: number;
   /** epoch ms after which the sweeper may release it */
   expiresAt: number;
 }
@@ -103,6 +128,8 @@ export type AdmitResult =
       reservation: Reservation;
       rateLimits: RateLimitSnapshot;
       windows: AdmissionWindows;
+      /** the headroom asked for is there on every limit (null: none was asked for) */
+      farFromLimits: boolean | null;
     }
   | {
       admitted: false;
@@ -120,6 +147,11 @@ export interface ActualUsage {
   costNano: bigint;
   /** input + output tokens; replaces the estimate in the tpm window */
   tokens: number;
+  /**
+   * how many of the reservation's requests ran (default: all); the others leave the rpm window.
+   * Cost and tokens are the sum over those that ran.
+   */
+  requests?: number;
 }
 
 /** `duplicate`: already settled or released (nothing changed); `unknown`: no such reservation. */

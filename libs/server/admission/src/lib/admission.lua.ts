@@ -190,7 +190,14 @@ end
 /**
  * ARGV: 1 reservation id, 2 now (ms), 3 day end (ms), 4 month end (ms), 5 estimated cost (nano),
  * 6 estimated tokens, 7 ttl (ms), 8 tenant id, 9 key id, 10 day id, 11 month id, 12 model given
- * ('1' | '0'), 13 model name ('' without).
+ * ('1' | '0'), 13 model name ('' without), 14 requests the reservation admits (a lease: several,
+ * with cost and tokens their sum), 15 '1': count them in the next rate bucket (they may start up to
+ * a bucket after now, and must count a full minute from then), 16-18 headroom asked for: cost
+ * (nano), tokens, requests ('' each: not asked).
+ *
+ * Headroom: with it, 'ok' carries a last element '1' when after this reservation every limit that
+ * applies still leaves that much (cost on every budget and the balance, requests on rpm and
+ * concurrency, tokens on tpm), else '0'.
  *
  * The scopes are checked narrowest first: key, key×model, tenant, tenant×model, organisation. A
  * per-model scope takes part only when the request names a model and that scope has limits (its
@@ -209,6 +216,7 @@ local est = big(ARGV[5])
 local tokens = tonumber(ARGV[6])
 local expiry = now + tonumber(ARGV[7])
 local with_model = ARGV[12] == '1'
+local nreq = tonumber(ARGV[14])
 local kn = math.floor(now / BUCKET)
 local first = kn - WINDOW
 
@@ -289,6 +297,7 @@ end
 local cnt = {}
 local rate = {}
 local kb = kn
+if ARGV[15] == '1' then kb = kn + 1 end
 for _, s in ipairs(scopes) do
   local l = lim[s]
   local c
@@ -396,10 +405,10 @@ for _, s in ipairs(scopes) do
   local b = (s - 1) * K
   local l = lim[s]
   local w = rate[s]
-  if l[6] and num(cnt[s][15], 0) + 1 > tonumber(l[6]) then
+  if l[6] and num(cnt[s][15], 0) + nreq > tonumber(l[6]) then
     return reject(s, 'concurrency', 1000)
   end
-  if l[4] and w[1] + 1 > tonumber(l[4]) then
+  if l[4] and w[1] + nreq > tonumber(l[4]) then
     local retry = MINUTE
     if w[6] >= 0 then retry = oldest_reset(w) end
     return reject(s, 'rpm', retry)
@@ -431,7 +440,32 @@ for _, s in ipairs(scopes) do
   end
 end
 
--- all checks passed: reserve on every scope at once; lg: the scopes whose rate window counts it
+-- all checks passed; is there headroom for that much more on every limit, after this reservation?
+local far = ''
+if ARGV[16] ~= '' then
+  far = '1'
+  local hc = add(est, big(ARGV[16]))
+  local ht = tokens + tonumber(ARGV[17])
+  local hr = nreq + tonumber(ARGV[18])
+  for _, s in ipairs(scopes) do
+    local l = lim[s]
+    local c = cnt[s]
+    local h = held[s]
+    local w = rate[s]
+    if (l[1] and h[4] and cmp(add(add(big(c[h[4] + 1]), h[1]), hc), big(l[1])) > 0)
+      or (l[2] and h[5] and cmp(add(add(big(c[h[5] + 1]), h[2]), hc), big(l[2])) > 0)
+      or (l[3] and cmp(add(add(big(c[13]), h[3]), hc), big(l[3])) > 0)
+      or (l[6] and num(c[15], 0) + hr > tonumber(l[6]))
+      or (l[4] and w[1] + hr > tonumber(l[4]))
+      or (l[5] and w[2] + ht > tonumber(l[5])) then
+      far = '0'
+      break
+    end
+  end
+  if far == '1' and balance and cmp(add(held[3][3], hc), big(balance)) > 0 then far = '0' end
+end
+
+-- reserve on every scope at once; lg: the scopes whose rate window counts it
 local lg = ''
 for _, s in ipairs(scopes) do
   local b = (s - 1) * K
@@ -441,10 +475,10 @@ for _, s in ipairs(scopes) do
   if h[4] then put(out, F[h[4] + 2], str(add(h[1], est))) end
   if h[5] then put(out, F[h[5] + 2], str(add(h[2], est))) end
   put(out, 'tr', str(add(h[3], est)))
-  put(out, 'cc', int(num(c[15], 0) + 1))
+  put(out, 'cc', int(num(c[15], 0) + nreq))
   local w = rate[s]
   if w then
-    w[1], w[2], w[4], w[5] = w[1] + 1, w[2] + tokens, w[4] + 1, w[5] + tokens
+    w[1], w[2], w[4], w[5] = w[1] + nreq, w[2] + tokens, w[4] + nreq, w[5] + tokens
     put(out, 'tn', int(w[1]))
     put(out, 'tk', int(w[2]))
     put(out, 'cr', int(w[4]))
@@ -458,20 +492,21 @@ for _, s in ipairs(scopes) do
   redis.call('HSET', KEYS[b + 2], unpack(out))
 end
 -- mo: the model; mk / mt: whether the key×model / tenant×model scope holds part of the reservation;
--- lg: the scopes whose rate window counts the request, in bucket kb
+-- lg: the scopes whose rate window counts the request, in bucket kb; q: the requests it admits
 redis.call('HSET', KEYS[17], 'st', 'r', 't', ARGV[8], 'k', ARGV[9], 'd', ARGV[10], 'm', ARGV[11],
   'c', ARGV[5], 'n', int(tokens), 'e', int(expiry), 'mo', ARGV[13], 'mk', model_flags[4],
-  'mt', model_flags[5], 'lg', lg, 'kb', int(kb))
+  'mt', model_flags[5], 'lg', lg, 'kb', int(kb), 'q', ARGV[14])
 redis.call('ZADD', KEYS[18], int(expiry), id)
 
 local rl, rr, rs, tl, tr, ts = headers()
-return {'ok', rl, rr, rs, tl, tr, ts}
+return {'ok', rl, rr, rs, tl, tr, ts, far}
 `;
 
 /**
  * Ends a reservation. ARGV: 1 mode (settle | release | expire), 2 reservation id, 3 actual cost
  * (nano), 4 actual tokens, 5 record ttl after this (ms), 6 tenant id, 7 key id, 8 day id, 9 month id,
- * 10 model ('' without).
+ * 10 model ('' without), 11 how many of the requests it admitted ran ('': all; settle and release
+ * only): the others leave the rate windows.
  *
  * Record states: r (reserved) → d (done: settled or released) or x (expired: the sweeper released
  * the reservation; a late settle still books the actual cost, once). The per-model scopes take part
@@ -484,7 +519,7 @@ export const FINISH_LUA = `${PRELUDE}
 local mode = ARGV[1]
 local id = ARGV[2]
 local rec = redis.call('HMGET', KEYS[17], 'st', 't', 'k', 'd', 'm', 'c', 'mo', 'mk', 'mt', 'n', 'lg',
-  'kb')
+  'kb', 'q')
 local st = rec[1]
 if not st then return {'unknown'} end
 if rec[2] ~= ARGV[6] or rec[3] ~= ARGV[7] or rec[4] ~= ARGV[8] or rec[5] ~= ARGV[9]
@@ -521,10 +556,18 @@ if mode == 'settle' then counted = tonumber(ARGV[4]) elseif mode == 'release' th
 local delta = 0
 if counted >= 0 then delta = counted - num(rec[10], 0) end
 local kb = num(rec[12], -1)
+-- the requests it admitted (q), and those of them that leave the rate windows (never ran)
+local nreq = num(rec[13], 1)
+local rdelta = 0
+if mode ~= 'expire' and ARGV[11] ~= '' then
+  local ran = tonumber(ARGV[11])
+  if ran < nreq then rdelta = ran - nreq end
+end
 
 for _, s in ipairs(scopes) do
   local b = (s - 1) * K
-  local counted_here = delta ~= 0 and rec[11] and string.find(rec[11], tostring(s), 1, true)
+  local counted_here = (delta ~= 0 or rdelta ~= 0) and rec[11]
+    and string.find(rec[11], tostring(s), 1, true)
   local c
   if counted_here then
     c = read_counters(KEYS[b + 2], COUNTERS_RATE, COUNTERS_RATE_NAMES)
@@ -539,7 +582,7 @@ for _, s in ipairs(scopes) do
   end
   book(out, c, 12)
   if st == 'r' then
-    local inflight = num(c[15], 0) - 1
+    local inflight = num(c[15], 0) - nreq
     if inflight < 0 then inflight = 0 end
     put(out, 'cc', int(inflight))
   end
@@ -551,15 +594,26 @@ for _, s in ipairs(scopes) do
       local t = num(c[20], 0) + delta
       if t < 0 then t = 0 end
       put(out, 'ct', int(t))
+      if rdelta ~= 0 then
+        local r = num(c[19], 0) + rdelta
+        if r < 0 then r = 0 end
+        put(out, 'cr', int(r))
+      end
       counts = true
     elseif ob >= 0 and kb >= ob and kb < cb then
-      redis.call('HINCRBY', KEYS[b + 3], 't' .. int(kb), delta)
+      if delta ~= 0 then redis.call('HINCRBY', KEYS[b + 3], 't' .. int(kb), delta) end
+      if rdelta ~= 0 then redis.call('HINCRBY', KEYS[b + 3], 'r' .. int(kb), rdelta) end
       counts = true
     end
     if counts then
       local sum = num(c[17], 0) + delta
       if sum < 0 then sum = 0 end
       put(out, 'tk', int(sum))
+      if rdelta ~= 0 then
+        local n = num(c[16], 0) + rdelta
+        if n < 0 then n = 0 end
+        put(out, 'tn', int(n))
+      end
     end
   end
   if #out > 0 then redis.call('HSET', KEYS[b + 2], unpack(out)) end
