@@ -24,6 +24,7 @@ import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { RedisClients } from '../projections/redis-clients';
 import type { Exchange } from '../v1/exchange';
 import { ProxyError, ProxyErrorCode } from '../v1/proxy-error';
+import { AdmissionLeases, leasePoolKey, type LeaseTicket } from './admission-leases';
 import { PriceBook } from './price-book';
 import type { PromptEstimateMode, RequestEstimate } from './request-estimate';
 
@@ -95,6 +96,8 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
   private lastSettleLog = 0;
   /** `ADMISSION_ENABLED`: when false, requests are never checked, reserved or settled */
   readonly enabled: boolean;
+  /** admission ahead of demand for keys far from their limits; null when `ADMISSION_LEASE_MS` is 0 */
+  readonly leases: AdmissionLeases | null;
 
   constructor(
     @Inject(PROXY_CONFIG) config: ProxyConfig,
@@ -110,6 +113,23 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       prefix: config.TOLLGATE_REDIS_PREFIX,
       reservationTtlMs: config.ADMISSION_RESERVATION_TTL_MS,
     });
+    this.leases =
+      this.enabled && config.ADMISSION_LEASE_MS > 0
+        ? new AdmissionLeases(
+            this.store,
+            {
+              lifeMs: config.ADMISSION_LEASE_MS,
+              headroom: config.ADMISSION_LEASE_HEADROOM,
+              maxRequests: config.ADMISSION_LEASE_MAX_REQUESTS,
+              ttlMs: this.ttlMs,
+            },
+            (id, run) => this.settleWithRetries(id, run),
+            (err) => {
+              if (isBug(err)) this.logger.error(err);
+              else this.logOutage(err, false);
+            },
+          )
+        : null;
   }
 
   get maxOutputCap(): number {
@@ -133,6 +153,21 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
           ),
         )
       : 0n;
+    const leases = this.leases;
+    const model = isAdmissionModel(ex.model) ? ex.model : null;
+    const poolKey = leases ? leasePoolKey(r.organisationId, r.tenantId, r.id, model) : '';
+    const now = Date.now();
+    const timeZone = this.zone(r.billingTimeZone);
+    if (leases) {
+      const ticket = leases.take(poolKey, costNano, tokens, now);
+      if (ticket) {
+        const headers = rateLimitHeaders(ticket.rateLimits);
+        if (Object.keys(headers).length > 0) ex.rateLimitHeaders = headers;
+        ex.reservedCostNano = costNano;
+        ex.settleAdmission = (usage) => this.finishLeased(leases, ticket, usage, price);
+        return true;
+      }
+    }
     let result: AdmitResult;
     try {
       result = await this.store.admit({
@@ -142,11 +177,13 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         keyId: r.id,
         // the public model asked for: its per-model limits on the key and tenant apply too (a name
         // no per-model limit can be set on — accounts validates them — has none)
-        model: isAdmissionModel(ex.model) ? ex.model : null,
-        timeZone: this.zone(r.billingTimeZone),
+        model,
+        timeZone,
         estimatedTokens: tokens,
         estimatedCostNano: costNano,
         ttlMs: this.ttlMs,
+        now,
+        headroom: leases?.headroomFor(costNano, tokens),
       });
     } catch (err) {
       if (isBug(err)) throw err;
@@ -176,7 +213,34 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     const reservation = result.reservation;
     ex.reservedCostNano = costNano;
     ex.settleAdmission = (usage) => this.finish(reservation, usage, price);
+    if (leases && result.farFromLimits !== null)
+      leases.admitted(
+        poolKey,
+        {
+          orgId: r.organisationId,
+          tenantId: r.tenantId,
+          keyId: r.id,
+          model,
+          timeZone,
+        },
+        costNano,
+        tokens,
+        result.farFromLimits,
+        now,
+      );
     return true;
+  }
+
+  /** A request admitted under a lease ended: its actual cost joins the lease's settlement. */
+  private finishLeased(
+    leases: AdmissionLeases,
+    ticket: LeaseTicket,
+    usage: TokenUsage | null,
+    price: TokenPrice | null,
+  ): void {
+    const tokens = usage ? clampTokens(usage.inputTokens + usage.outputTokens) : 0;
+    const cost = usage && tokens > 0 && price ? clampNano(computeCostNano(usage, price)) : 0n;
+    leases.finished(ticket, cost, tokens);
   }
 
   /** Settles with the actual cost (the same price as the reservation), or releases. */
@@ -190,26 +254,32 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
               costNano: price ? clampNano(computeCostNano(usage, price)) : 0n,
               tokens,
             });
-    this.attemptFinish(run, reservation.reservationId, 0);
+    void this.settleWithRetries(reservation.reservationId, run);
   }
 
-  private attemptFinish(run: () => Promise<unknown>, id: string, attempt: number): void {
-    run().catch((err: unknown) => {
-      const delay = SETTLE_RETRY_DELAYS_MS[attempt];
-      if (delay === undefined || isBug(err)) {
-        const now = Date.now();
-        if (now - this.lastSettleLog >= LOG_INTERVAL_MS) {
-          this.lastSettleLog = now;
-          this.logger.warn({
-            msg: 'settling an admission reservation failed; the sweeper releases it after its TTL and reconciliation repairs the spend',
-            reservationId: id,
-            error: err instanceof Error ? err.message : String(err),
-          });
-        }
+  /** Runs a settle or release, retrying on failure; never rejects. */
+  private async settleWithRetries(id: string, run: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await run();
         return;
+      } catch (err) {
+        const delay = SETTLE_RETRY_DELAYS_MS[attempt];
+        if (delay === undefined || isBug(err)) {
+          const now = Date.now();
+          if (now - this.lastSettleLog >= LOG_INTERVAL_MS) {
+            this.lastSettleLog = now;
+            this.logger.warn({
+              msg: 'settling an admission reservation failed; the sweeper releases it after its TTL and reconciliation repairs the spend',
+              reservationId: id,
+              error: err instanceof Error ? err.message : String(err),
+            });
+          }
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }
-      setTimeout(() => this.attemptFinish(run, id, attempt + 1), delay).unref();
-    });
+    }
   }
 
   /** The key record's time zone when the runtime knows it, else UTC (accounts validates zones). */
@@ -269,6 +339,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    await this.sweeping;
+    // leases hand out nothing more; those with requests in flight settle when the drain ends them
+    await Promise.all([this.sweeping, this.leases?.stop()]);
   }
 }

@@ -337,4 +337,85 @@ describe('admission across 3 proxy processes', () => {
     expect(admitted * (1 + 3 + WORDS)).toBe(state.tokensLastMinute);
     expect(await redis.zcard(admissionKeys.reservationExpiries(prefix.prefix, orgId))).toBe(0);
   }, 60_000);
+
+  it('admits a key far from its limits under leases, with failures and aborts mixed in, and books exactly what ran', async () => {
+    const orgId = `org_${randomBytes(4).toString('hex')}`;
+    const key = await addKey(orgId, `ten_${randomBytes(4).toString('hex')}`);
+    const scope: AdmissionScope = { kind: 'key', orgId, keyId: key.record.id };
+    await store.writeLimits(scope, {
+      ...NO_LIMITS,
+      totalBudgetNano: COST * 1_000_000n,
+      rpm: 1_000_000,
+      tpm: 1_000_000_000,
+      maxConcurrent: 100_000,
+    });
+    await store.writeLimits(
+      { kind: 'org', orgId },
+      { ...NO_LIMITS, dailyBudgetNano: COST * 1_000_000n },
+    );
+    const TOTAL = 900;
+    let next = 0;
+    const answers: { kind: 'ok' | 'fail' | 'abort'; status: number }[] = [];
+    // 8 at a time on each replica; every 5th is refused upstream, every 13th is given up by its client
+    await Promise.all(
+      Array.from({ length: PROCESSES * 8 }, async (_, lane) => {
+        while (next < TOTAL) {
+          const i = next++;
+          const kind = i % 13 === 0 ? 'abort' : i % 5 === 0 ? 'fail' : 'ok';
+          const headers: Record<string, string> = {
+            authorization: `Bearer ${key.secret}`,
+            'content-type': 'application/json',
+            'x-mock-words': String(WORDS),
+          };
+          // a provider's 400 (a 5xx storm would open the channel's circuit for everyone)
+          if (kind === 'fail') headers['x-mock-fail-status'] = '400';
+          if (kind === 'abort') headers['x-mock-latency-ms'] = '2000';
+          try {
+            const res = await fetch(`${replicas[lane % PROCESSES]!.url}/v1/chat/completions`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify(CHAT_BODY),
+              signal: AbortSignal.timeout(kind === 'abort' ? 50 : 30_000),
+            });
+            await res.arrayBuffer();
+            answers.push({ kind, status: res.status });
+          } catch {
+            answers.push({ kind, status: 0 });
+          }
+        }
+      }),
+    );
+    expect(answers.filter((a) => a.kind === 'ok').every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.kind !== 'ok').every((a) => a.status !== 200)).toBe(true);
+    const ok = answers.filter((a) => a.status === 200).length;
+
+    expect(await settled(scope)).toBe(COST * BigInt(ok));
+    expect(await settled({ kind: 'org', orgId })).toBe(COST * BigInt(ok));
+    const state = await waitFor(
+      async () => {
+        const s = await store.readState(scope, { timeZone: 'UTC' });
+        return s.concurrent === 0 ? s : undefined;
+      },
+      { timeoutMs: 10_000, what: 'no request in flight' },
+    );
+    // every request counted once, the unused parts of leases given back
+    expect(state.requestsLastMinute).toBe(TOTAL);
+    expect(state.tokensLastMinute).toBe(ok * (1 + 3 + WORDS));
+    expect(await redis.zcard(admissionKeys.reservationExpiries(prefix.prefix, orgId))).toBe(0);
+    // far fewer reservations than requests: most were admitted under leases
+    let records = 0;
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(
+        cursor,
+        'MATCH',
+        `${admissionKeys.orgBase(prefix.prefix, orgId)}r:*`,
+        'COUNT',
+        1000,
+      );
+      cursor = nextCursor;
+      records += keys.length;
+    } while (cursor !== '0');
+    expect(records).toBeLessThan(TOTAL / 3);
+  }, 60_000);
 });

@@ -20,6 +20,9 @@ describe('loadProxyConfig', () => {
       ADMISSION_DEFAULT_MAX_OUTPUT_TOKENS: 4096,
       ADMISSION_RESERVATION_TTL_MS: 900_000,
       ADMISSION_SWEEP_INTERVAL_MS: 15_000,
+      ADMISSION_LEASE_MS: 1000,
+      ADMISSION_LEASE_HEADROOM: 16,
+      ADMISSION_LEASE_MAX_REQUESTS: 64,
     });
   });
 
@@ -34,7 +37,16 @@ describe('loadProxyConfig', () => {
     expect(() => loadProxyConfig({ ...env, ADMISSION_SWEEP_INTERVAL_MS: 'often' })).toThrow(
       /ADMISSION_SWEEP_INTERVAL_MS/,
     );
-    expect(() => loadProxyConfig({ ...env, ADMISSION_ENABLED: 'yes' })).toThrow(/ADMISSION_ENABLED/);
+    // a lease counts its requests in the next one-second bucket: it may not live longer
+    expect(() => loadProxyConfig({ ...env, ADMISSION_LEASE_MS: '1001' })).toThrow(
+      /ADMISSION_LEASE_MS/,
+    );
+    expect(() => loadProxyConfig({ ...env, ADMISSION_LEASE_MAX_REQUESTS: '1' })).toThrow(
+      /ADMISSION_LEASE_MAX_REQUESTS/,
+    );
+    expect(() => loadProxyConfig({ ...env, ADMISSION_ENABLED: 'yes' })).toThrow(
+      /ADMISSION_ENABLED/,
+    );
     expect(() => loadProxyConfig({ ...env, ADMISSION_PROMPT_ESTIMATE: 'guess' })).toThrow(
       /ADMISSION_PROMPT_ESTIMATE/,
     );

@@ -102,6 +102,20 @@ export class ProxyConfig {
   @IsInt() @Min(1000) @Max(7 * 24 * 3_600_000) ADMISSION_RESERVATION_TTL_MS: number = 900_000;
   /** how often each replica releases expired reservations */
   @IsInt() @Min(100) ADMISSION_SWEEP_INTERVAL_MS: number = 15_000;
+  /**
+   * leases: for a key and model far from every limit, one admission script reserves for several
+   * of this replica's next requests at once, which are then admitted without a Redis round trip;
+   * a lease hands out requests for this long (ms, at most one rate bucket, 1000). 0: every request
+   * runs the script itself
+   */
+  @IsInt() @Min(0) @Max(1000) ADMISSION_LEASE_MS: number = 1000;
+  /**
+   * leases are taken only while every limit of the key, tenant, organisation (and model) still
+   * leaves room for this many more leases of the same size
+   */
+  @IsInt() @Min(1) @Max(1000) ADMISSION_LEASE_HEADROOM: number = 16;
+  /** the most requests one lease admits (leases are sized to the replica's recent demand) */
+  @IsInt() @Min(2) @Max(1000) ADMISSION_LEASE_MAX_REQUESTS: number = 64;
 
   /** on shutdown, how long open requests and streams may finish before they are cut */
   @IsInt() @Min(0) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;

@@ -1,0 +1,167 @@
+import { type PriceProjection, projectionKeys } from '@tollgate/contracts';
+import { computeCostNano, type TokenPrice } from '@tollgate/pricing';
+import {
+  admissionKeys,
+  type AdmissionScope,
+  AdmissionStore,
+  type LimitSettings,
+  NO_LIMITS,
+} from '@tollgate/server-admission';
+import { waitFor } from '@tollgate/server-testing';
+import { randomBytes } from 'node:crypto';
+import { AdmissionService } from './admission.service';
+import { ProxyHarness, type TestKey } from '../testing/proxy-harness';
+
+const MODEL = 'exact-model';
+/** priced on output only, asked for exactly `max_tokens` words: reservation = actual cost */
+const EXACT: TokenPrice = { inputNanoUsdPerMTok: 0n, outputNanoUsdPerMTok: 1_000_000_000_000n };
+const WORDS = 10;
+const COST = computeCostNano({ inputTokens: 0, outputTokens: WORDS }, EXACT);
+const USD = 1_000_000_000n;
+
+/**
+ * Leases on one proxy: a key far from its limits is admitted mostly under leases (few reservation
+ * records for many requests), and its counters end exactly where one script per request would
+ * leave them; near a limit, every request runs the script.
+ */
+describe('admission leases on the proxy', () => {
+  let h: ProxyHarness;
+  let store: AdmissionStore;
+
+  const keyScope = (k: TestKey): AdmissionScope => ({
+    kind: 'key',
+    orgId: k.record.organisationId,
+    keyId: k.record.id,
+  });
+  const limitedKey = async (l: Partial<LimitSettings>): Promise<TestKey> => {
+    // an organisation of its own, so that its reservation records are its own
+    const k = await h.addKey({ organisationId: `org_${randomBytes(4).toString('hex')}` });
+    await store.writeLimits(keyScope(k), { ...NO_LIMITS, ...l });
+    return k;
+  };
+
+  async function post(k: TestKey) {
+    const res = await fetch(`${h.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${k.secret}`,
+        'content-type': 'application/json',
+        'x-mock-words': String(WORDS),
+      },
+      body: JSON.stringify({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'Say ten words' }],
+        max_tokens: WORDS,
+      }),
+    });
+    const body = (await res.json()) as { usage?: { total_tokens: number } };
+    return { status: res.status, headers: res.headers, tokens: body.usage?.total_tokens ?? 0 };
+  }
+
+  /** `count` requests, `parallel` at a time. */
+  async function run(k: TestKey, count: number, parallel: number) {
+    const answers: Awaited<ReturnType<typeof post>>[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < count) {
+          next++;
+          answers.push(await post(k));
+        }
+      }),
+    );
+    return answers;
+  }
+
+  /** Reservation records of the key's organisation (kept a while after they end). */
+  async function reservationRecords(k: TestKey): Promise<number> {
+    const pattern = `${admissionKeys.orgBase(h.prefix.prefix, k.record.organisationId)}r:*`;
+    let n = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await h.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      n += keys.length;
+    } while (cursor !== '0');
+    return n;
+  }
+
+  /** The key's state once no reservation holds anything on it (leases end within their life). */
+  const quiet = (k: TestKey) =>
+    waitFor(
+      async () => {
+        const s = await store.readState(keyScope(k), { timeZone: 'UTC' });
+        return s.total.reservedNano === 0n && s.concurrent === 0 ? s : undefined;
+      },
+      { timeoutMs: 5000, what: 'leases settled' },
+    );
+
+  beforeAll(async () => {
+    h = await ProxyHarness.create('leases');
+    await h.addChannel({
+      models: ['gpt-4o-mini', MODEL],
+      modelMapping: { [MODEL]: 'gpt-4o-mini' },
+    });
+    store = new AdmissionStore(h.redis, { prefix: h.prefix.prefix });
+    const projection: PriceProjection = {
+      model: MODEL,
+      inputNanoUsdPerMTok: EXACT.inputNanoUsdPerMTok.toString(),
+      outputNanoUsdPerMTok: EXACT.outputNanoUsdPerMTok.toString(),
+      version: 1,
+    };
+    await h.redis.hset(projectionKeys.prices(h.prefix.prefix), MODEL, JSON.stringify(projection));
+    await h.start({ ADMISSION_LEASE_MS: '300', ADMISSION_LEASE_MAX_REQUESTS: '16' });
+  });
+  afterAll(() => h.close());
+
+  it('admits a busy key far from its limits mostly under leases, and books exactly what ran', async () => {
+    const k = await limitedKey({
+      totalBudgetNano: 1000n * USD,
+      rpm: 100_000,
+      tpm: 100_000_000,
+      maxConcurrent: 10_000,
+    });
+    const answers = await run(k, 300, 4);
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    // every answer carries the key's rate-limit view, under a lease or not
+    for (const a of answers) {
+      expect(a.headers.get('x-ratelimit-limit-requests')).toBe('100000');
+      expect(Number(a.headers.get('x-ratelimit-remaining-requests'))).toBeGreaterThan(99_000);
+    }
+    // one script per request would leave 300 records
+    expect(await reservationRecords(k)).toBeLessThan(75);
+    const state = await quiet(k);
+    const tokens = answers.reduce((sum, a) => sum + a.tokens, 0);
+    expect(state.total.spentNano).toBe(300n * COST);
+    expect(state.requestsLastMinute).toBe(300);
+    expect(state.tokensLastMinute).toBe(tokens);
+    expect(h.app.get(AdmissionService).leases?.openLeases).toBe(0);
+  });
+
+  it('runs the script for every request of a key near its budget, and admits exactly what it allows', async () => {
+    const k = await limitedKey({ totalBudgetNano: 20n * COST });
+    const answers = await run(k, 30, 3);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(20);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(10);
+    expect(await reservationRecords(k)).toBe(20);
+    expect((await quiet(k)).total.spentNano).toBe(20n * COST);
+  });
+
+  it('stops leasing as a limit comes near, and still holds it exactly', async () => {
+    // room for 600 requests: leases (with room for 16 more of them) fit only at first
+    const k = await limitedKey({ rpm: 600 });
+    const answers = await run(k, 700, 4);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(600);
+    expect(await reservationRecords(k)).toBeLessThan(600);
+    const state = await quiet(k);
+    expect(state.requestsLastMinute).toBe(600);
+  });
+
+  it('settles its open leases when it shuts down', async () => {
+    const k = await limitedKey({ totalBudgetNano: 1000n * USD, maxConcurrent: 10_000 });
+    await run(k, 60, 2);
+    await h.closeApp();
+    const s = await store.readState(keyScope(k), { timeZone: 'UTC' });
+    expect([s.total.spentNano, s.total.reservedNano, s.concurrent]).toEqual([60n * COST, 0n, 0]);
+  });
+});

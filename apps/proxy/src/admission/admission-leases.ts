@@ -1,0 +1,349 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  AdmissionStore,
+  RateLimitSnapshot,
+  RateLimitStatus,
+  Reservation,
+} from '@tollgate/server-admission';
+
+/** How leases are sized and when they are taken (ADMISSION_LEASE_* settings). */
+export interface LeaseSettings {
+  /** how long a lease hands out requests (ms, 1–1000); 0 turns leases off */
+  lifeMs: number;
+  /** leases only while every limit of the request leaves room for this many more of them */
+  headroom: number;
+  /** the most requests one lease admits */
+  maxRequests: number;
+  /** the reservation's time to live (the sweeper releases it after this) */
+  ttlMs: number;
+}
+
+/** What a lease is for: one key and model of one organisation and tenant. */
+export interface LeaseScope {
+  orgId: string;
+  tenantId: string;
+  keyId: string;
+  model: string | null;
+  timeZone: string;
+}
+
+/** One request admitted under a lease: what it settles into. */
+export interface LeaseTicket {
+  readonly lease: Lease;
+  readonly rateLimits: RateLimitSnapshot;
+}
+
+class Lease {
+  costLeft: bigint;
+  tokensLeft: number;
+  requestsLeft: number;
+  inFlight = 0;
+  ran = 0;
+  actualCostNano = 0n;
+  actualTokens = 0;
+  /** still handing out requests */
+  open = true;
+  closed = false;
+
+  constructor(
+    readonly reservation: Reservation,
+    readonly pool: Pool,
+    readonly grantedAt: number,
+    /** takes are refused from this instant (end of life, or the day's or month's end) */
+    readonly until: number,
+    readonly rateLimits: RateLimitSnapshot,
+  ) {
+    this.costLeft = reservation.estimatedCostNano;
+    this.tokensLeft = reservation.estimatedTokens;
+    this.requestsLeft = reservation.requests ?? 1;
+  }
+}
+
+/** The leases and the demand of one key and model on this replica. */
+class Pool {
+  readonly leases: Lease[] = [];
+  /** a lease is being asked for */
+  pending = false;
+  /** the store's last answer on headroom: leases are asked for only while it was yes */
+  far = false;
+  /** arrivals in the current period and, scaled to one life, in the one before */
+  arrivals = 0;
+  periodStart: number;
+  previousArrivals = 0;
+  /** the largest per-request estimate of the current and the previous period: a lease's unit */
+  maxCost = 0n;
+  maxTokens = 0;
+  previousMaxCost = 0n;
+  previousMaxTokens = 0;
+
+  constructor(
+    readonly scope: LeaseScope,
+    now: number,
+  ) {
+    this.periodStart = now;
+  }
+}
+
+/**
+ * Admission ahead of demand, for keys far from every limit. A lease is one reservation made by the
+ * admission script for several requests of one key and model at once — the sum of their estimates
+ * reserved on every budget and the balance, every one of them counted against rpm, tpm and
+ * concurrency — so those requests are admitted on this replica without a round trip to Redis.
+ * Nothing is admitted that the script did not check: a request takes a lease only when its own
+ * estimate fits what is left of it. A lease hands out requests for at most `lifeMs` (never past
+ * the end of its day or month window) and is then settled once with the actual cost and tokens of
+ * the requests that ran; those that never ran leave the rate windows.
+ *
+ * Leases are asked for only while the script answers that every limit of the request still leaves
+ * room for `headroom` more of them, and sized to this replica's recent demand; near any limit each
+ * request goes through the script on its own, as without leases. What a lease may cost: a request
+ * on another replica can be refused while part of a lease is unused, for at most the lease's life.
+ */
+export class AdmissionLeases {
+  private readonly pools = new Map<string, Pool>();
+  private readonly closing = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly store: AdmissionStore,
+    private readonly settings: LeaseSettings,
+    /** runs a settle or release with the service's retries */
+    private readonly finish: (reservationId: string, run: () => Promise<unknown>) => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** The headroom to ask the script about for a request of this estimate (per-request admits). */
+  headroomFor(
+    costNano: bigint,
+    tokens: number,
+  ): {
+    costNano: bigint;
+    tokens: number;
+    requests: number;
+  } {
+    const n = this.settings.headroom * this.settings.maxRequests;
+    return { costNano: costNano * BigInt(n), tokens: tokens * n, requests: n };
+  }
+
+  /**
+   * Admits the request under a lease of its key and model when one has room for its estimate;
+   * null: admit it with the script. Counts the arrival either way, for sizing leases.
+   */
+  take(poolKey: string, costNano: bigint, tokens: number, now: number): LeaseTicket | null {
+    const pool = this.pools.get(poolKey);
+    if (pool === undefined) return null;
+    this.arrive(pool, costNano, tokens, now);
+    for (const lease of pool.leases) {
+      if (!lease.open || now >= lease.until) continue;
+      if (lease.costLeft < costNano || lease.tokensLeft < tokens || lease.requestsLeft < 1)
+        continue;
+      lease.costLeft -= costNano;
+      lease.tokensLeft -= tokens;
+      lease.requestsLeft -= 1;
+      lease.inFlight += 1;
+      lease.ran += 1;
+      if (lease.requestsLeft === 0) this.stopHanding(lease);
+      this.refill(pool, lease, now);
+      return { lease, rateLimits: this.view(lease, now) };
+    }
+    return null;
+  }
+
+  /**
+   * After a request was admitted by the script with the answer on headroom: starts leasing for its
+   * key and model when the answer was yes and the key sees more than one request a life.
+   */
+  admitted(
+    poolKey: string,
+    scope: LeaseScope,
+    costNano: bigint,
+    tokens: number,
+    far: boolean,
+    now: number,
+  ): void {
+    let pool = this.pools.get(poolKey);
+    if (pool === undefined) {
+      if (!far || this.stopped) return;
+      if (this.pools.size >= 10_000) this.forgetIdle();
+      pool = new Pool(scope, now);
+      this.pools.set(poolKey, pool);
+      this.arrive(pool, costNano, tokens, now);
+    }
+    pool.far = far;
+    if (far && !pool.pending && pool.arrivals + pool.previousArrivals >= 2) this.ask(pool, now);
+  }
+
+  /** A request under a lease ended: its actual cost and tokens (0 and 0 when it produced nothing). */
+  finished(ticket: LeaseTicket, costNano: bigint, tokens: number): void {
+    const lease = ticket.lease;
+    lease.inFlight -= 1;
+    lease.actualCostNano += costNano;
+    lease.actualTokens += tokens;
+    if (!lease.open && lease.inFlight === 0) this.close(lease);
+  }
+
+  /** Stops handing out requests; leases with nothing in flight are settled now, the rest when their last request ends. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const pool of this.pools.values())
+      for (const lease of [...pool.leases]) this.stopHanding(lease);
+    this.pools.clear();
+    await this.settled();
+  }
+
+  /** Resolves once every lease closed so far has been settled or released. */
+  async settled(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  /** How many leases hand out requests now (tests and metrics). */
+  get openLeases(): number {
+    let n = 0;
+    for (const pool of this.pools.values()) n += pool.leases.length;
+    return n;
+  }
+
+  private arrive(pool: Pool, costNano: bigint, tokens: number, now: number): void {
+    const elapsed = now - pool.periodStart;
+    if (elapsed >= this.settings.lifeMs) {
+      // the period that ended, scaled to one life (an idle stretch counts as little demand)
+      pool.previousArrivals = Math.floor((pool.arrivals * this.settings.lifeMs) / elapsed);
+      pool.previousMaxCost = pool.maxCost;
+      pool.previousMaxTokens = pool.maxTokens;
+      pool.arrivals = 0;
+      pool.maxCost = 0n;
+      pool.maxTokens = 0;
+      pool.periodStart = now;
+    }
+    pool.arrivals += 1;
+    if (costNano > pool.maxCost) pool.maxCost = costNano;
+    if (tokens > pool.maxTokens) pool.maxTokens = tokens;
+  }
+
+  /**
+   * Asks for the next lease when what the pool's leases have left (those with a quarter of their
+   * life still ahead) is down to half of the one just taken from.
+   */
+  private refill(pool: Pool, lease: Lease, now: number): void {
+    if (pool.pending || !pool.far || this.stopped) return;
+    let left = 0;
+    for (const l of pool.leases)
+      if ((l.until - now) * 4 > this.settings.lifeMs) left += l.requestsLeft;
+    if (left * 2 <= (lease.reservation.requests ?? 1)) this.ask(pool, now);
+  }
+
+  private ask(pool: Pool, now: number): void {
+    const s = this.settings;
+    const demand = Math.max(pool.arrivals, pool.previousArrivals);
+    const requests = Math.min(s.maxRequests, Math.max(2, Math.ceil(demand * 1.5)));
+    const unitCost = pool.maxCost > pool.previousMaxCost ? pool.maxCost : pool.previousMaxCost;
+    const unitTokens = Math.max(pool.maxTokens, pool.previousMaxTokens);
+    const n = BigInt(requests);
+    const room = s.headroom * requests;
+    pool.pending = true;
+    const scope = pool.scope;
+    this.store
+      .admit({
+        reservationId: `lease-${randomBytes(9).toString('base64url')}`,
+        orgId: scope.orgId,
+        tenantId: scope.tenantId,
+        keyId: scope.keyId,
+        model: scope.model,
+        timeZone: scope.timeZone,
+        now,
+        estimatedCostNano: unitCost * n,
+        estimatedTokens: unitTokens * requests,
+        requests,
+        startsWithinSecond: true,
+        headroom: { costNano: unitCost * BigInt(room), tokens: unitTokens * room, requests: room },
+        ttlMs: s.ttlMs,
+      })
+      .then(
+        (result) => {
+          pool.pending = false;
+          if (!result.admitted) {
+            pool.far = false;
+            return;
+          }
+          pool.far = result.farFromLimits === true;
+          const granted = Date.now();
+          const until = Math.min(now + s.lifeMs, result.windows.dayEnd, result.windows.monthEnd);
+          const lease = new Lease(result.reservation, pool, granted, until, result.rateLimits);
+          if (this.stopped || granted >= until || this.pools.get(this.keyOf(scope)) !== pool) {
+            lease.open = false;
+            this.close(lease);
+            return;
+          }
+          pool.leases.push(lease);
+          setTimeout(() => this.stopHanding(lease), until - granted).unref();
+        },
+        (err: unknown) => {
+          pool.pending = false;
+          pool.far = false;
+          this.onError(err);
+        },
+      );
+  }
+
+  private keyOf(scope: LeaseScope): string {
+    return leasePoolKey(scope.orgId, scope.tenantId, scope.keyId, scope.model);
+  }
+
+  private stopHanding(lease: Lease): void {
+    if (!lease.open) return;
+    lease.open = false;
+    const list = lease.pool.leases;
+    const i = list.indexOf(lease);
+    if (i >= 0) list.splice(i, 1);
+    if (lease.inFlight === 0) this.close(lease);
+  }
+
+  /** Settles a lease that hands out nothing more and has nothing in flight, once. */
+  private close(lease: Lease): void {
+    if (lease.closed) return;
+    lease.closed = true;
+    const r = lease.reservation;
+    const ran = lease.ran;
+    const run =
+      ran === 0
+        ? () => this.store.release(r, 0)
+        : () =>
+            this.store.settle(r, {
+              costNano: lease.actualCostNano,
+              tokens: lease.actualTokens,
+              requests: ran,
+            });
+    const p = this.finish(r.reservationId, run).finally(() => this.closing.delete(p));
+    this.closing.add(p);
+  }
+
+  /** The x-ratelimit-* view of a request under a lease: the lease's unused part is still free. */
+  private view(lease: Lease, now: number): RateLimitSnapshot {
+    const elapsed = now - lease.grantedAt;
+    const adjust = (s: RateLimitStatus | null, left: number): RateLimitStatus | null =>
+      s === null
+        ? null
+        : {
+            limit: s.limit,
+            remaining: Math.min(s.limit, s.remaining + left),
+            resetMs: Math.max(0, s.resetMs - elapsed),
+          };
+    return {
+      requests: adjust(lease.rateLimits.requests, lease.requestsLeft),
+      tokens: adjust(lease.rateLimits.tokens, lease.tokensLeft),
+    };
+  }
+
+  private forgetIdle(): void {
+    for (const [key, pool] of this.pools)
+      if (pool.leases.length === 0 && !pool.pending) this.pools.delete(key);
+  }
+}
+
+/** The pool of a key and model (ids have no newline, model names no control characters). */
+export const leasePoolKey = (
+  orgId: string,
+  tenantId: string,
+  keyId: string,
+  model: string | null,
+): string => `${orgId}\n${tenantId}\n${keyId}\n${model ?? ''}`;
