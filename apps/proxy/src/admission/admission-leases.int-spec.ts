@@ -157,6 +157,32 @@ describe('admission leases on the proxy', () => {
     expect(state.requestsLastMinute).toBe(600);
   });
 
+  it('admits requests whose estimates are near the largest reservation, and books what they cost', async () => {
+    const k = await limitedKey({ totalBudgetNano: 10n ** 20n });
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${h.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${k.secret}`,
+          'content-type': 'application/json',
+          'x-mock-words': String(WORDS),
+        },
+        body: JSON.stringify({
+          model: MODEL,
+          messages: [{ role: 'user', content: 'Say ten words' }],
+          // an estimate clamped to the largest reservation: a thousand times that is more than
+          // any limit may be, and the question about headroom must still be asked as such
+          max_tokens: 10_000_000_000_000,
+        }),
+      });
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+    }
+    // far beyond what one such request could leave room for: every one runs the script
+    expect(await reservationRecords(k)).toBe(5);
+    expect((await quiet(k)).total.spentNano).toBe(5n * COST);
+  });
+
   it('settles its open leases when it shuts down', async () => {
     const k = await limitedKey({ totalBudgetNano: 1000n * USD, maxConcurrent: 10_000 });
     await run(k, 60, 2);

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type {
-  AdmissionStore,
-  RateLimitSnapshot,
-  RateLimitStatus,
-  Reservation,
+import {
+  type AdmissionStore,
+  MAX_ADMISSION_NANO,
+  MAX_ADMISSION_TOKENS,
+  type RateLimitSnapshot,
+  type RateLimitStatus,
+  type Reservation,
 } from '@tollgate/server-admission';
 
 /** How leases are sized and when they are taken (ADMISSION_LEASE_* settings). */
@@ -240,6 +242,11 @@ export class AdmissionLeases {
     const unitTokens = Math.max(pool.maxTokens, pool.previousMaxTokens);
     const n = BigInt(requests);
     const room = s.headroom * requests;
+    if (unitCost * n > MAX_ADMISSION_NANO || unitTokens * requests > MAX_ADMISSION_TOKENS) {
+      // requests this large are not worth reserving ahead
+      pool.far = false;
+      return;
+    }
     pool.pending = true;
     const scope = pool.scope;
     this.store

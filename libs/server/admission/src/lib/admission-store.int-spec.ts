@@ -580,6 +580,23 @@ describe('AdmissionStore (real Redis)', () => {
       });
     });
 
+    it('answers a headroom beyond anything a limit can hold without refusing the request', async () => {
+      const huge = { costNano: 10n ** 30n, tokens: 10 ** 15, requests: 10 ** 15 };
+      const limited = ids();
+      await sut.writeLimits(keyScope(limited), limits({ totalBudgetNano: 10n ** 20n }));
+      expect(await sut.admit(request(limited, { headroom: huge }))).toMatchObject({
+        admitted: true,
+        farFromLimits: false,
+      });
+      expect(await sut.admit(request(ids(), { headroom: huge }))).toMatchObject({
+        admitted: true,
+        farFromLimits: true,
+      });
+      await expect(
+        sut.admit(request(ids(), { headroom: { costNano: -1n, tokens: 0, requests: 0 } })),
+      ).rejects.toThrow(RangeError);
+    });
+
     it('refuses a lease of no requests or more than the most one may hold', async () => {
       await expect(sut.admit(request(ids(), { requests: 0 }))).rejects.toThrow(RangeError);
       await expect(sut.admit(request(ids(), { requests: 10_001 }))).rejects.toThrow(RangeError);

@@ -300,11 +300,19 @@ export class AdmissionStore {
     const requests = req.requests ?? 1;
     assertCount('requests', requests, MAX_LEASE_REQUESTS);
     if (requests < 1) throw new RangeError('requests must be at least 1');
-    const headroom = req.headroom;
+    // a question, not a reservation: more than any limit can hold is asked as that much
+    let headroom = req.headroom;
     if (headroom) {
-      assertNano('headroom.costNano', headroom.costNano);
-      assertCount('headroom.tokens', headroom.tokens);
-      assertCount('headroom.requests', headroom.requests, MAX_LEASE_REQUESTS * 1000);
+      const { costNano, tokens, requests: more } = headroom;
+      if (costNano < 0n || !Number.isSafeInteger(tokens) || tokens < 0)
+        throw new RangeError('headroom must be non-negative integers');
+      if (!Number.isSafeInteger(more) || more < 0)
+        throw new RangeError('headroom must be non-negative integers');
+      headroom = {
+        costNano: costNano > MAX_ADMISSION_NANO ? MAX_ADMISSION_NANO : costNano,
+        tokens: Math.min(tokens, MAX_ADMISSION_TOKENS),
+        requests: Math.min(more, MAX_ADMISSION_TOKENS),
+      };
     }
     const w = this.windows.at(req.timeZone, now);
     const expiresAt = now + ttlMs;
