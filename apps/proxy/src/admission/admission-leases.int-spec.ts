@@ -40,13 +40,14 @@ describe('admission leases on the proxy', () => {
     return k;
   };
 
-  async function post(k: TestKey) {
+  async function post(k: TestKey, latencyMs = 0) {
     const res = await fetch(`${h.url}/v1/chat/completions`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${k.secret}`,
         'content-type': 'application/json',
         'x-mock-words': String(WORDS),
+        'x-mock-latency-ms': String(latencyMs),
       },
       body: JSON.stringify({
         model: MODEL,
@@ -181,6 +182,30 @@ describe('admission leases on the proxy', () => {
     // far beyond what one such request could leave room for: every one runs the script
     expect(await reservationRecords(k)).toBe(5);
     expect((await quiet(k)).total.spentNano).toBe(5n * COST);
+  });
+
+  it('gives back what a lease did not hand out while its requests still run', async () => {
+    const k = await limitedKey({ rpm: 100_000, maxConcurrent: 10_000 });
+    const state = () => store.readState(keyScope(k), { timeZone: 'UTC' });
+    // six at once run the script each (and start a lease); two more take from the lease
+    const first = Array.from({ length: 6 }, () => post(k, 1500));
+    await waitFor(async () => (await state()).concurrent > 6, { what: 'a lease', timeoutMs: 2000 });
+    await new Promise((r) => setTimeout(r, 50));
+    // every request a lease may admit counts now
+    const leased = (await state()).concurrent - 6;
+    expect(leased).toBeGreaterThanOrEqual(3);
+    expect((await state()).requestsLastMinute).toBe(6 + leased);
+    const more = Array.from({ length: 2 }, () => post(k, 1500));
+    // the lease's life (300 ms) ends while its two requests run: only they stay held
+    await waitFor(async () => (await state()).concurrent === 8, {
+      what: 'the unused part given back',
+      timeoutMs: 1000,
+    });
+    expect((await state()).requestsLastMinute).toBe(8);
+    const answers = await Promise.all([...first, ...more]);
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    const end = await quiet(k);
+    expect([end.requestsLastMinute, end.concurrent]).toEqual([8, 0]);
   });
 
   it('settles its open leases when it shuts down', async () => {

@@ -93,8 +93,9 @@ class Pool {
  * concurrency — so those requests are admitted on this replica without a round trip to Redis.
  * Nothing is admitted that the script did not check: a request takes a lease only when its own
  * estimate fits what is left of it. A lease hands out requests for at most `lifeMs` (never past
- * the end of its day or month window) and is then settled once with the actual cost and tokens of
- * the requests that ran; those that never ran leave the rate windows.
+ * the end of its day or month window); what it did not hand out is then given back at once (trim),
+ * and once its last request ended it is settled with the actual cost and tokens of the requests
+ * that ran.
  *
  * Leases are asked for only while the script answers that every limit of the request still leaves
  * room for `headroom` more of them, and sized to this replica's recent demand; near any limit each
@@ -128,13 +129,12 @@ export class AdmissionLeases {
   }
 
   /**
-   * Admits the request under a lease of its key and model when one has room for its estimate;
-   * null: admit it with the script. Counts the arrival either way, for sizing leases.
+   * Admits the request under a lease of its key and model when one has room for its estimate
+   * (counting it, for sizing leases); null: admit it with the script (`admitted` counts it then).
    */
   take(poolKey: string, costNano: bigint, tokens: number, now: number): LeaseTicket | null {
     const pool = this.pools.get(poolKey);
-    if (pool === undefined) return null;
-    this.arrive(pool, costNano, tokens, now);
+    if (pool === undefined || pool.leases.length === 0) return null;
     for (const lease of pool.leases) {
       if (!lease.open || now >= lease.until) continue;
       if (lease.costLeft < costNano || lease.tokensLeft < tokens || lease.requestsLeft < 1)
@@ -144,6 +144,7 @@ export class AdmissionLeases {
       lease.requestsLeft -= 1;
       lease.inFlight += 1;
       lease.ran += 1;
+      this.arrive(pool, costNano, tokens, now);
       if (lease.requestsLeft === 0) this.stopHanding(lease);
       this.refill(pool, lease, now);
       return { lease, rateLimits: this.view(lease, now) };
@@ -169,8 +170,8 @@ export class AdmissionLeases {
       if (this.pools.size >= 10_000) this.forgetIdle();
       pool = new Pool(scope, now);
       this.pools.set(poolKey, pool);
-      this.arrive(pool, costNano, tokens, now);
     }
+    this.arrive(pool, costNano, tokens, now);
     pool.far = far;
     if (far && !pool.pending && pool.arrivals + pool.previousArrivals >= 2) this.ask(pool, now);
   }
@@ -303,6 +304,32 @@ export class AdmissionLeases {
     const i = list.indexOf(lease);
     if (i >= 0) list.splice(i, 1);
     if (lease.inFlight === 0) this.close(lease);
+    else if (lease.requestsLeft > 0 || lease.costLeft > 0n || lease.tokensLeft > 0)
+      this.trim(lease);
+  }
+
+  /**
+   * Gives back what a lease will not use while its last requests (streams, perhaps for minutes)
+   * still run. One attempt: a trim is not idempotent, and the settlement gives back whatever a
+   * failed trim did not.
+   */
+  private trim(lease: Lease): void {
+    const unused = {
+      costNano: lease.costLeft,
+      tokens: lease.tokensLeft,
+      requests: lease.requestsLeft,
+    };
+    lease.costLeft = 0n;
+    lease.tokensLeft = 0;
+    lease.requestsLeft = 0;
+    const p = this.store
+      .trim(lease.reservation, unused)
+      .then(
+        () => undefined,
+        (err: unknown) => this.onError(err),
+      )
+      .finally(() => this.closing.delete(p));
+    this.closing.add(p);
   }
 
   /** Settles a lease that hands out nothing more and has nothing in flight, once. */

@@ -528,6 +528,52 @@ describe('AdmissionStore (real Redis)', () => {
       });
     });
 
+    it('trims what a lease will not use while its requests run, and settles the rest', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 100, tpm: 10_000, maxConcurrent: 50 }));
+      const lease = admitted(
+        await sut.admit(
+          request(i, { requests: 10, estimatedCostNano: 10n * USD, estimatedTokens: 1_000 }),
+        ),
+      );
+      expect(await sut.trim(lease, { costNano: 6n * USD, tokens: 600, requests: 6 })).toBe(
+        'trimmed',
+      );
+      expect(await inFlight(keyScope(i))).toBe(4);
+      expect(await lastMinute(keyScope(i))).toEqual([4, 400]);
+      expect((await spend(keyScope(i))).total).toEqual([0n, 4n * USD]);
+      expect(await sut.settle(lease, { costNano: 3n * USD, tokens: 240, requests: 4 })).toBe(
+        'settled',
+      );
+      expect(await inFlight(keyScope(i))).toBe(0);
+      expect(await lastMinute(keyScope(i))).toEqual([4, 240]);
+      expect(await spend(keyScope(i))).toEqual({
+        day: [3n * USD, 0n],
+        month: [3n * USD, 0n],
+        total: [3n * USD, 0n],
+      });
+      // once settled, a trim changes nothing
+      expect(await sut.trim(lease, { costNano: USD, tokens: 1, requests: 1 })).toBe('duplicate');
+      expect(await inFlight(keyScope(i))).toBe(0);
+    });
+
+    it('never trims more than a lease holds, and the sweep releases only what is left', async () => {
+      const i = ids();
+      await sut.writeLimits(keyScope(i), limits({ rpm: 100, maxConcurrent: 50 }));
+      const lease = admitted(
+        await sut.admit(request(i, { requests: 8, estimatedCostNano: 8n * USD, ttlMs: 1_000 })),
+      );
+      await sut.trim(lease, { costNano: 5n * USD, tokens: 10, requests: 5 });
+      await sut.trim(lease, { costNano: 100n * USD, tokens: 10_000, requests: 2 });
+      expect(await inFlight(keyScope(i))).toBe(1);
+      expect((await spend(keyScope(i))).total).toEqual([0n, 0n]);
+      expect(await lastMinute(keyScope(i))).toEqual([1, 0]);
+      await sut.sweep(NOON + 1_001);
+      expect(await inFlight(keyScope(i))).toBe(0);
+      expect((await spend(keyScope(i))).total).toEqual([0n, 0n]);
+      expect(await sut.trim(lease, { costNano: 1n, tokens: 1, requests: 1 })).toBe('noop');
+    });
+
     it('releases an expired lease on the sweep, concurrency included', async () => {
       const i = ids();
       await sut.writeLimits(keyScope(i), limits({ maxConcurrent: 20 }));

@@ -416,6 +416,23 @@ export class AdmissionStore {
   }
 
   /**
+   * Gives back part of a lease that hands out no more requests while some of its requests still
+   * run: the cost, tokens and requests it will not use leave every counter now (never more than
+   * it holds); the rest stays reserved until the settle or release. `noop` when the reservation
+   * is no longer held.
+   */
+  async trim(
+    reservation: Reservation,
+    unused: { costNano: bigint; tokens: number; requests: number },
+  ): Promise<'trimmed' | 'noop' | 'duplicate' | 'unknown'> {
+    assertNano('unused.costNano', unused.costNano);
+    assertCount('unused.tokens', unused.tokens);
+    assertCount('unused.requests', unused.requests);
+    const outcome = await this.finish('trim', reservation, unused);
+    return outcome as 'trimmed' | 'noop' | 'duplicate' | 'unknown';
+  }
+
+  /**
    * Releases every reservation whose time to live has passed (a replica crashed before settling).
    * Safe to run on every replica at once.
    */
@@ -661,7 +678,7 @@ export class AdmissionStore {
   }
 
   private async finish(
-    mode: 'settle' | 'release' | 'expire',
+    mode: 'settle' | 'release' | 'expire' | 'trim',
     r: Reservation,
     actual: ActualUsage,
   ): Promise<string> {

@@ -503,10 +503,15 @@ return {'ok', rl, rr, rs, tl, tr, ts, far}
 `;
 
 /**
- * Ends a reservation. ARGV: 1 mode (settle | release | expire), 2 reservation id, 3 actual cost
- * (nano), 4 actual tokens, 5 record ttl after this (ms), 6 tenant id, 7 key id, 8 day id, 9 month id,
- * 10 model ('' without), 11 how many of the requests it admitted ran ('': all; settle and release
- * only): the others leave the rate windows.
+ * Ends a reservation. ARGV: 1 mode (settle | release | expire | trim), 2 reservation id, 3 actual
+ * cost (nano), 4 actual tokens, 5 record ttl after this (ms), 6 tenant id, 7 key id, 8 day id,
+ * 9 month id, 10 model ('' without), 11 how many of the requests it admitted ran ('': all; settle
+ * and release only): the others leave the rate windows.
+ *
+ * trim (a lease that hands out no more requests while some of its requests still run): gives back
+ * part of a reservation still held — ARGV 3 the cost, 4 the tokens, 11 the requests it will not
+ * use — and keeps the rest for the settle or release to come. Returns {'trimmed'}, or {'noop'}
+ * when the reservation is no longer held.
  *
  * Record states: r (reserved) → d (done: settled or released) or x (expired: the sweeper released
  * the reservation; a late settle still books the actual cost, once). The per-model scopes take part
@@ -527,7 +532,8 @@ if rec[2] ~= ARGV[6] or rec[3] ~= ARGV[7] or rec[4] ~= ARGV[8] or rec[5] ~= ARGV
   return redis.error_reply('ERR reservation ' .. id .. ' does not match the keys given')
 end
 if st == 'd' then return {'duplicate'} end
-if mode == 'expire' and st ~= 'r' then return {'noop'} end
+if (mode == 'expire' or mode == 'trim') and st ~= 'r' then return {'noop'} end
+local trim = mode == 'trim'
 
 local scopes = {1, 2, 3}
 if rec[8] == '1' then scopes[#scopes + 1] = 4 end
@@ -535,7 +541,15 @@ if rec[9] == '1' then scopes[#scopes + 1] = 5 end
 
 -- what leaves 'reserved' (the reservation, while held) and joins 'spent' (the actual cost, on settle)
 local unreserve = nil
-if st == 'r' then unreserve = neg(big(rec[6])) end
+local give = nil
+if trim then
+  -- never more than is held
+  give = big(ARGV[3])
+  if cmp(give, big(rec[6])) > 0 then give = big(rec[6]) end
+  unreserve = neg(give)
+elseif st == 'r' then
+  unreserve = neg(big(rec[6]))
+end
 local spend = nil
 if mode == 'settle' then spend = big(ARGV[3]) end
 
@@ -559,7 +573,13 @@ local kb = num(rec[12], -1)
 -- the requests it admitted (q), and those of them that leave the rate windows (never ran)
 local nreq = num(rec[13], 1)
 local rdelta = 0
-if mode ~= 'expire' and ARGV[11] ~= '' then
+-- the requests in flight it stops holding
+local freed = nreq
+if trim then
+  freed = math.min(tonumber(ARGV[11]), nreq)
+  rdelta = -freed
+  delta = -math.min(tonumber(ARGV[4]), num(rec[10], 0))
+elseif mode ~= 'expire' and ARGV[11] ~= '' then
   local ran = tonumber(ARGV[11])
   if ran < nreq then rdelta = ran - nreq end
 end
@@ -582,7 +602,7 @@ for _, s in ipairs(scopes) do
   end
   book(out, c, 12)
   if st == 'r' then
-    local inflight = num(c[15], 0) - nreq
+    local inflight = num(c[15], 0) - freed
     if inflight < 0 then inflight = 0 end
     put(out, 'cc', int(inflight))
   end
@@ -617,6 +637,11 @@ for _, s in ipairs(scopes) do
     end
   end
   if #out > 0 then redis.call('HSET', KEYS[b + 2], unpack(out)) end
+end
+if trim then
+  redis.call('HSET', KEYS[17], 'c', str(add(big(rec[6]), unreserve)), 'n', int(num(rec[10], 0) + delta),
+    'q', int(nreq - freed))
+  return {'trimmed'}
 end
 if st == 'r' then redis.call('ZREM', KEYS[18], id) end
 
