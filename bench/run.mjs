@@ -40,12 +40,15 @@ Targets
   --mock-port P          port of the mock provider (default 18000)
   --model NAME           model in the requests (default gpt-4o-mini)
   --build                rebuild the mock provider and the proxy before running
+  --proxy-env LIST       extra environment of the self-managed proxies, NAME=VALUE,… (e.g.
+                         ADMISSION_LEASE_MS=0: every request runs the admission script itself, no leases)
   --variants LIST        extra proxy targets on the same (self-managed) proxy, each paired with the plain one:
                            routed     the model served by 8 channels in 2 priority tiers with unequal weights
                                       (all to the mock), mapped to --model upstream: what selection costs
                            admission  a key of its own organisation with day/month/total budgets, rpm, tpm and
                                       a concurrency limit on the key, its tenant and its organisation (set high
-                                      enough never to refuse): what the admission script costs
+                                      enough never to refuse): what admission costs (under leases by default;
+                                      --proxy-env ADMISSION_LEASE_MS=0 for the script on every request)
                            no-admission  a second proxy process started with ADMISSION_ENABLED=false
                                       (port --proxy-port + 1, same placement), the plain key: the
                                       proxy with admission off
@@ -136,6 +139,16 @@ const CFG = {
   pin: !!A.pin,
   redisCpu: A['redis-cpu'] === undefined ? null : num('redis-cpu', 0),
   redisUrl: String(A.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+  proxyEnv: Object.fromEntries(
+    String(A['proxy-env'] ?? '')
+      .split(',')
+      .filter((entry) => entry.trim() !== '')
+      .map((entry) => {
+        const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(entry.trim());
+        if (!m) throw new Error(`--proxy-env: bad entry ${entry} (NAME=VALUE)`);
+        return [m[1], m[2]];
+      }),
+  ),
 };
 const START = performance.now();
 const deadline = () => (performance.now() - START) / 1000 > CFG.maxTotalS;
@@ -156,6 +169,8 @@ for (const v of CFG.variants)
     throw new Error(`unknown --variants entry ${v}`);
 if (A.proxy && CFG.variants.length)
   throw new Error('--variants needs the self-managed proxy (no --proxy)');
+if (A.proxy && Object.keys(CFG.proxyEnv).length)
+  throw new Error('--proxy-env needs the self-managed proxy (no --proxy)');
 
 // ---------------------------------------------------------------- small helpers
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -694,6 +709,7 @@ async function main() {
       TOLLGATE_REDIS_PREFIX: state.prefix,
       TOLLGATE_QUEUE_PREFIX: state.queuePrefix,
       TOLLGATE_ENCRYPTION_KEY: state.encryptionKey,
+      ...CFG.proxyEnv,
     };
     const child = startChild(
       'proxy',
@@ -776,7 +792,13 @@ async function main() {
   const results = [];
   console.log(
     `Tollgate bench: ${CFG.rounds} round(s) × ${scenarios.map((s) => s.id).join(', ')} × {${targets.map((t) => t.name).join(', ')}}; ` +
-      `${CFG.duration} s per run (+${CFG.warmup} s warm-up)${CFG.pin ? '; pinned: proxy CPU 0, loader+mock CPU 1' : ''}${CFG.redisCpu !== null ? `; Redis CPU ${CFG.redisCpu}` : ''}`,
+      `${CFG.duration} s per run (+${CFG.warmup} s warm-up)${CFG.pin ? '; pinned: proxy CPU 0, loader+mock CPU 1' : ''}${CFG.redisCpu !== null ? `; Redis CPU ${CFG.redisCpu}` : ''}${
+        Object.keys(CFG.proxyEnv).length
+          ? `; proxy env ${Object.entries(CFG.proxyEnv)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ''
+      }`,
   );
   outer: for (let round = 1; round <= CFG.rounds; round++) {
     for (const sc of scenarios) {
@@ -913,7 +935,13 @@ async function main() {
   }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
   console.log(
-    `\n${new Date().toISOString().slice(0, 10)} · ${machine}${CFG.pin ? ' · pinned' : ''}`,
+    `\n${new Date().toISOString().slice(0, 10)} · ${machine}${CFG.pin ? ' · pinned' : ''}${
+      Object.keys(CFG.proxyEnv).length
+        ? ` · ${Object.entries(CFG.proxyEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : ''
+    }`,
   );
 
   const out = A.out
