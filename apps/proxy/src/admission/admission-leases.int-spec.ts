@@ -1,4 +1,3 @@
-import { type PriceProjection, projectionKeys } from '@tollgate/contracts';
 import { computeCostNano, type TokenPrice } from '@tollgate/pricing';
 import {
   admissionKeys,
@@ -40,7 +39,7 @@ describe('admission leases on the proxy', () => {
     return k;
   };
 
-  async function post(k: TestKey, latencyMs = 0) {
+  async function post(k: TestKey, latencyMs = 0, maxTokens = WORDS) {
     const res = await fetch(`${h.url}/v1/chat/completions`, {
       method: 'POST',
       headers: {
@@ -52,7 +51,7 @@ describe('admission leases on the proxy', () => {
       body: JSON.stringify({
         model: MODEL,
         messages: [{ role: 'user', content: 'Say ten words' }],
-        max_tokens: WORDS,
+        max_tokens: maxTokens,
       }),
     });
     const body = (await res.json()) as { usage?: { total_tokens: number } };
@@ -104,13 +103,7 @@ describe('admission leases on the proxy', () => {
       modelMapping: { [MODEL]: 'gpt-4o-mini' },
     });
     store = new AdmissionStore(h.redis, { prefix: h.prefix.prefix });
-    const projection: PriceProjection = {
-      model: MODEL,
-      inputNanoUsdPerMTok: EXACT.inputNanoUsdPerMTok.toString(),
-      outputNanoUsdPerMTok: EXACT.outputNanoUsdPerMTok.toString(),
-      version: 1,
-    };
-    await h.redis.hset(projectionKeys.prices(h.prefix.prefix), MODEL, JSON.stringify(projection));
+    await h.projectPrice(MODEL, EXACT);
     await h.start({ ADMISSION_LEASE_MS: '300', ADMISSION_LEASE_MAX_REQUESTS: '16' });
   });
   afterAll(() => h.close());
@@ -161,23 +154,9 @@ describe('admission leases on the proxy', () => {
   it('admits requests whose estimates are near the largest reservation, and books what they cost', async () => {
     const k = await limitedKey({ totalBudgetNano: 10n ** 20n });
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${h.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${k.secret}`,
-          'content-type': 'application/json',
-          'x-mock-words': String(WORDS),
-        },
-        body: JSON.stringify({
-          model: MODEL,
-          messages: [{ role: 'user', content: 'Say ten words' }],
-          // an estimate clamped to the largest reservation: a thousand times that is more than
-          // any limit may be, and the question about headroom must still be asked as such
-          max_tokens: 10_000_000_000_000,
-        }),
-      });
-      await res.arrayBuffer();
-      expect(res.status).toBe(200);
+      // an estimate clamped to the largest reservation: a thousand times that is more than any
+      // limit may be, and the question about headroom must still be asked as such
+      expect((await post(k, 0, 10_000_000_000_000)).status).toBe(200);
     }
     // far beyond what one such request could leave room for: every one runs the script
     expect(await reservationRecords(k)).toBe(5);

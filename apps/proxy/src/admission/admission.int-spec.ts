@@ -1,4 +1,4 @@
-import { type PriceProjection, projectionKeys, UsageOutcome } from '@tollgate/contracts';
+import { UsageOutcome } from '@tollgate/contracts';
 import { computeCostNano, type TokenPrice } from '@tollgate/pricing';
 import {
   type AdmissionScope,
@@ -52,15 +52,7 @@ describe('admission on the proxy', () => {
   let h: ProxyHarness;
   let store: AdmissionStore;
 
-  const projectPrice = (model: string, p: TokenPrice) => {
-    const projection: PriceProjection = {
-      model,
-      inputNanoUsdPerMTok: p.inputNanoUsdPerMTok.toString(),
-      outputNanoUsdPerMTok: p.outputNanoUsdPerMTok.toString(),
-      version: 1,
-    };
-    return h.redis.hset(projectionKeys.prices(h.prefix.prefix), model, JSON.stringify(projection));
-  };
+  const projectPrice = (model: string, p: TokenPrice) => h.projectPrice(model, p);
 
   const keyScope = (k: TestKey): AdmissionScope => ({
     kind: 'key',

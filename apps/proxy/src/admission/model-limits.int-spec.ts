@@ -1,4 +1,4 @@
-import { type PriceProjection, projectionKeys, UsageOutcome } from '@tollgate/contracts';
+import { UsageOutcome } from '@tollgate/contracts';
 import { computeCostNano, type TokenPrice } from '@tollgate/pricing';
 import {
   type AnyAdmissionScope,
@@ -63,13 +63,7 @@ describe('per-model limits on the proxy', () => {
       modelMapping: { [MODEL_B]: MODEL_A },
     });
     store = new AdmissionStore(h.redis, { prefix: h.prefix.prefix });
-    const projection: PriceProjection = {
-      model: MODEL_B,
-      inputNanoUsdPerMTok: EXACT.inputNanoUsdPerMTok.toString(),
-      outputNanoUsdPerMTok: EXACT.outputNanoUsdPerMTok.toString(),
-      version: 1,
-    };
-    await h.redis.hset(projectionKeys.prices(h.prefix.prefix), MODEL_B, JSON.stringify(projection));
+    await h.projectPrice(MODEL_B, EXACT);
     await h.start();
   });
   afterAll(() => h.close());

@@ -2,12 +2,14 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   type ChannelProjection,
   type KeyRecordProjection,
+  type PriceProjection,
   type ProjectionChange,
   projectionKeys,
   QueueName,
   type UsageRecordedJobData,
 } from '@tollgate/contracts';
 import { type RunningMockProvider, startMockProvider } from '@tollgate/mock-provider';
+import type { TokenPrice } from '@tollgate/pricing';
 import { listenAndDescribe, SecretBox } from '@tollgate/server-kit';
 import { createTestRedisPrefix, type TestRedisPrefix, waitFor } from '@tollgate/server-testing';
 import { Queue } from 'bullmq';
@@ -148,6 +150,21 @@ export class ProxyHarness {
     };
     await this.redis.hset(projectionKeys.channels(this.prefix.prefix), id, JSON.stringify(channel));
     return channel;
+  }
+
+  /** Writes a model's price into the projection, as billing does (version 1). */
+  async projectPrice(model: string, price: TokenPrice): Promise<void> {
+    const projection: PriceProjection = {
+      model,
+      inputNanoUsdPerMTok: price.inputNanoUsdPerMTok.toString(),
+      outputNanoUsdPerMTok: price.outputNanoUsdPerMTok.toString(),
+      version: 1,
+    };
+    await this.redis.hset(
+      projectionKeys.prices(this.prefix.prefix),
+      model,
+      JSON.stringify(projection),
+    );
   }
 
   /** Publishes a `channels` change and waits until the proxy's table has `count` channels. */

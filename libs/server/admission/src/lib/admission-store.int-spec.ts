@@ -429,6 +429,16 @@ describe('AdmissionStore (real Redis)', () => {
         .readState(scope, { timeZone: 'UTC', now })
         .then((s) => [s.requestsLastMinute, s.tokensLastMinute]);
 
+    /** A lease of ten requests, 1 USD and 100 tokens each, on limits far above it. */
+    const leaseOfTen = async (i: Ids, scope: AdmissionScope) => {
+      await sut.writeLimits(scope, limits({ rpm: 100, tpm: 10_000, maxConcurrent: 50 }));
+      return admitted(
+        await sut.admit(
+          request(i, { requests: 10, estimatedCostNano: 10n * USD, estimatedTokens: 1_000 }),
+        ),
+      );
+    };
+
     it('reserves the sum and counts every request against rpm, tpm and concurrency', async () => {
       const i = ids();
       await sut.writeLimits(keyScope(i), limits({ rpm: 100, tpm: 10_000, maxConcurrent: 50 }));
@@ -467,12 +477,7 @@ describe('AdmissionStore (real Redis)', () => {
 
     it('settles what ran: actual cost and tokens, the unused requests leave the rate window, every slot frees', async () => {
       const i = ids();
-      await sut.writeLimits(orgScope(i), limits({ rpm: 100, tpm: 10_000, maxConcurrent: 50 }));
-      const lease = admitted(
-        await sut.admit(
-          request(i, { requests: 10, estimatedCostNano: 10n * USD, estimatedTokens: 1_000 }),
-        ),
-      );
+      const lease = await leaseOfTen(i, orgScope(i));
       expect(await sut.settle(lease, { costNano: 3n * USD, tokens: 240, requests: 3 })).toBe(
         'settled',
       );
@@ -530,12 +535,7 @@ describe('AdmissionStore (real Redis)', () => {
 
     it('trims what a lease will not use while its requests run, and settles the rest', async () => {
       const i = ids();
-      await sut.writeLimits(keyScope(i), limits({ rpm: 100, tpm: 10_000, maxConcurrent: 50 }));
-      const lease = admitted(
-        await sut.admit(
-          request(i, { requests: 10, estimatedCostNano: 10n * USD, estimatedTokens: 1_000 }),
-        ),
-      );
+      const lease = await leaseOfTen(i, keyScope(i));
       expect(await sut.trim(lease, { costNano: 6n * USD, tokens: 600, requests: 6 })).toBe(
         'trimmed',
       );
