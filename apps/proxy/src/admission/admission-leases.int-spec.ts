@@ -3,11 +3,13 @@ import {
   admissionKeys,
   type AdmissionScope,
   AdmissionStore,
+  computeWindows,
   type LimitSettings,
   NO_LIMITS,
 } from '@tollgate/server-admission';
 import { waitFor } from '@tollgate/server-testing';
 import { randomBytes } from 'node:crypto';
+import { AdmissionLeases, leasePoolKey } from './admission-leases';
 import { AdmissionService } from './admission.service';
 import { ProxyHarness, type TestKey } from '../testing/proxy-harness';
 
@@ -185,6 +187,45 @@ describe('admission leases on the proxy', () => {
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     const end = await quiet(k);
     expect([end.requestsLastMinute, end.concurrent]).toEqual([8, 0]);
+  });
+
+  it('hands out nothing from a lease past the end of the local day it was made in', async () => {
+    const timeZone = 'America/New_York';
+    const dayEnd = computeWindows(timeZone, Date.UTC(2027, 0, 1, 12)).dayEnd;
+    let clock = dayEnd - 100;
+    const sut = new AdmissionLeases(
+      store,
+      { lifeMs: 1000, headroom: 16, maxRequests: 8, ttlMs: 60_000 },
+      async (_id, run) => void (await run()),
+      (err) => {
+        throw err;
+      },
+      () => clock,
+    );
+    const scope = {
+      orgId: `org_${randomBytes(4).toString('hex')}`,
+      tenantId: 'tenant-a',
+      keyId: 'key-a',
+      model: null,
+      timeZone,
+    };
+    const pool = leasePoolKey(scope.orgId, scope.tenantId, scope.keyId, null);
+    // two requests the script admitted, far from every limit: a lease is asked for
+    sut.admitted(pool, scope, COST, 20, true, clock);
+    sut.admitted(pool, scope, COST, 20, true, clock);
+    await waitFor(() => sut.openLeases === 1, { what: 'a lease', timeoutMs: 2000 });
+    const before = sut.take(pool, COST, 20, clock + 50);
+    expect(before).not.toBeNull();
+    // local midnight: the lease belongs to the day that ended
+    clock = dayEnd;
+    expect(sut.take(pool, COST, 20, clock)).toBeNull();
+    sut.finished(before!, COST, 20);
+    await sut.stop();
+    const orgScope: AdmissionScope = { kind: 'org', orgId: scope.orgId };
+    const yesterday = await store.readState(orgScope, { timeZone, now: dayEnd - 1 });
+    expect([yesterday.day.spentNano, yesterday.day.reservedNano]).toEqual([COST, 0n]);
+    const today = await store.readState(orgScope, { timeZone, now: dayEnd });
+    expect([today.day.spentNano, today.day.reservedNano]).toEqual([0n, 0n]);
   });
 
   it('settles its open leases when it shuts down', async () => {

@@ -113,6 +113,8 @@ export class AdmissionLeases {
     /** runs a settle or release with the service's retries */
     private readonly finish: (reservationId: string, run: () => Promise<unknown>) => Promise<void>,
     private readonly onError: (err: unknown) => void,
+    /** epoch ms (tests set the clock) */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The headroom to ask the script about for a request of this estimate (per-request admits). */
@@ -274,7 +276,7 @@ export class AdmissionLeases {
             return;
           }
           pool.far = result.farFromLimits === true;
-          const granted = Date.now();
+          const granted = this.clock();
           const until = Math.min(now + s.lifeMs, result.windows.dayEnd, result.windows.monthEnd);
           const lease = new Lease(result.reservation, pool, granted, until, result.rateLimits);
           if (this.stopped || granted >= until || this.pools.get(this.keyOf(scope)) !== pool) {
