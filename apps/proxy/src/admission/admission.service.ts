@@ -124,10 +124,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
               ttlMs: this.ttlMs,
             },
             (id, run) => this.settleWithRetries(id, run),
-            (err) => {
-              if (isBug(err)) this.logger.error(err);
-              else this.logOutage(err, false);
-            },
+            (err) => this.logLeaseFailure(err),
           )
         : null;
   }
@@ -297,6 +294,21 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       if (this.zones.size < 1000) this.zones.set(tz, known);
     }
     return known;
+  }
+
+  /** A lease that could not be made or trimmed: requests run the script on their own meanwhile. */
+  private logLeaseFailure(err: unknown): void {
+    if (isBug(err)) {
+      this.logger.error(err);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastOutageLog < LOG_INTERVAL_MS) return;
+    this.lastOutageLog = now;
+    this.logger.warn({
+      msg: 'an admission lease failed; requests run the admission script on their own',
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 
   private logOutage(err: unknown, failOpen: boolean): void {
