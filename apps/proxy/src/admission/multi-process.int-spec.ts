@@ -398,8 +398,11 @@ describe('admission across 3 proxy processes', () => {
       },
       { timeoutMs: 10_000, what: 'no request in flight' },
     );
-    // every request counted once, the unused parts of leases given back
-    expect(state.requestsLastMinute).toBe(TOTAL);
+    // every request counted once, the unused parts of leases given back (a request its client gave
+    // up on before the proxy admitted it — on a busy machine — is not counted at all)
+    const aborted = answers.filter((a) => a.kind === 'abort').length;
+    expect(state.requestsLastMinute).toBeLessThanOrEqual(TOTAL);
+    expect(state.requestsLastMinute).toBeGreaterThanOrEqual(TOTAL - aborted);
     expect(state.tokensLastMinute).toBe(ok * (1 + 3 + WORDS));
     expect(await redis.zcard(admissionKeys.reservationExpiries(prefix.prefix, orgId))).toBe(0);
     // far fewer reservations than requests: most were admitted under leases
