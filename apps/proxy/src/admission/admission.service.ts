@@ -302,23 +302,25 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       this.logger.error(err);
       return;
     }
-    const now = Date.now();
-    if (now - this.lastOutageLog < LOG_INTERVAL_MS) return;
-    this.lastOutageLog = now;
-    this.logger.warn({
-      msg: 'an admission lease failed; requests run the admission script on their own',
-      error: err instanceof Error ? err.message : String(err),
-    });
+    this.warnNowAndThen(
+      'an admission lease failed; requests run the admission script on their own',
+      err,
+    );
   }
 
   private logOutage(err: unknown, failOpen: boolean): void {
+    this.warnNowAndThen(
+      `admission store unreachable: ${failOpen ? 'admitting fail-open keys unchecked' : 'refusing with 503'}`,
+      err,
+    );
+  }
+
+  /** One warning per LOG_INTERVAL_MS at most for the store's troubles: an outage would flood the log. */
+  private warnNowAndThen(msg: string, err: unknown): void {
     const now = Date.now();
     if (now - this.lastOutageLog < LOG_INTERVAL_MS) return;
     this.lastOutageLog = now;
-    this.logger.warn({
-      msg: `admission store unreachable: ${failOpen ? 'admitting fail-open keys unchecked' : 'refusing with 503'}`,
-      error: err instanceof Error ? err.message : String(err),
-    });
+    this.logger.warn({ msg, error: err instanceof Error ? err.message : String(err) });
   }
 
   // ---- sweeper ------------------------------------------------------------------------------
@@ -338,13 +340,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       if (report.released > 0)
         this.logger.log({ msg: 'released expired admission reservations', ...report });
     } catch (err) {
-      const now = Date.now();
-      if (now - this.lastOutageLog < LOG_INTERVAL_MS) return;
-      this.lastOutageLog = now;
-      this.logger.warn({
-        msg: 'admission sweep failed',
-        error: err instanceof Error ? err.message : String(err),
-      });
+      this.warnNowAndThen('admission sweep failed', err);
     }
   }
 
