@@ -63,6 +63,16 @@ function rejectionJson(ex: Exchange, status: number, body: OpenAIErrorBody): str
   }
 }
 
+/** What a request settles at: its tokens and their cost at its price; null when it produced nothing. */
+function actualUsage(
+  usage: TokenUsage | null,
+  price: TokenPrice | null,
+): { costNano: bigint; tokens: number } | null {
+  const tokens = usage ? clampTokens(usage.inputTokens + usage.outputTokens) : 0;
+  if (usage === null || tokens === 0) return null;
+  return { costNano: price ? clampNano(computeCostNano(usage, price)) : 0n, tokens };
+}
+
 /** Our own mistakes (bad input to the store): a bug to surface as 500, not an outage. */
 function isBug(err: unknown): boolean {
   return (
@@ -154,7 +164,6 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     const model = isAdmissionModel(ex.model) ? ex.model : null;
     const poolKey = leases ? leasePoolKey(r.organisationId, r.tenantId, r.id, model) : '';
     const now = Date.now();
-    const timeZone = this.zone(r.billingTimeZone);
     if (leases) {
       const ticket = leases.take(poolKey, costNano, tokens, now);
       if (ticket) {
@@ -165,6 +174,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         return true;
       }
     }
+    const timeZone = this.zone(r.billingTimeZone);
     let result: AdmitResult;
     try {
       result = await this.store.admit({
@@ -235,22 +245,17 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     usage: TokenUsage | null,
     price: TokenPrice | null,
   ): void {
-    const tokens = usage ? clampTokens(usage.inputTokens + usage.outputTokens) : 0;
-    const cost = usage && tokens > 0 && price ? clampNano(computeCostNano(usage, price)) : 0n;
-    leases.finished(ticket, cost, tokens);
+    const actual = actualUsage(usage, price);
+    leases.finished(ticket, actual?.costNano ?? 0n, actual?.tokens ?? 0);
   }
 
   /** Settles with the actual cost (the same price as the reservation), or releases. */
   private finish(reservation: Reservation, usage: TokenUsage | null, price: TokenPrice | null) {
-    const tokens = usage ? clampTokens(usage.inputTokens + usage.outputTokens) : 0;
+    const actual = actualUsage(usage, price);
     const run: () => Promise<unknown> =
-      usage === null || tokens === 0
+      actual === null
         ? () => this.store.release(reservation)
-        : () =>
-            this.store.settle(reservation, {
-              costNano: price ? clampNano(computeCostNano(usage, price)) : 0n,
-              tokens,
-            });
+        : () => this.store.settle(reservation, actual);
     void this.settleWithRetries(reservation.reservationId, run);
   }
 

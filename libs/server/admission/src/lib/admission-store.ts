@@ -304,9 +304,8 @@ export class AdmissionStore {
     let headroom = req.headroom;
     if (headroom) {
       const { costNano, tokens, requests: more } = headroom;
-      if (costNano < 0n || !Number.isSafeInteger(tokens) || tokens < 0)
-        throw new RangeError('headroom must be non-negative integers');
-      if (!Number.isSafeInteger(more) || more < 0)
+      const count = (v: number) => Number.isSafeInteger(v) && v >= 0;
+      if (costNano < 0n || !count(tokens) || !count(more))
         throw new RangeError('headroom must be non-negative integers');
       headroom = {
         costNano: costNano > MAX_ADMISSION_NANO ? MAX_ADMISSION_NANO : costNano,

@@ -185,6 +185,13 @@ end
 local function int(x)
   return string.format('%.0f', x)
 end
+
+-- appends a counter moved by delta, never below zero
+local function put_moved(t, field, value, delta)
+  local v = num(value, 0) + delta
+  if v < 0 then v = 0 end
+  put(t, field, int(v))
+end
 `;
 
 /**
@@ -601,24 +608,14 @@ for _, s in ipairs(scopes) do
     book(out, c, j)
   end
   book(out, c, 12)
-  if st == 'r' then
-    local inflight = num(c[15], 0) - freed
-    if inflight < 0 then inflight = 0 end
-    put(out, 'cc', int(inflight))
-  end
+  if st == 'r' then put_moved(out, 'cc', c[15], -freed) end
   if counted_here then
     -- its bucket: the one being filled, or an older one still in the window (ob .. cb - 1)
     local cb, ob = num(c[18], -1), num(c[21], -1)
     local counts = false
     if kb == cb then
-      local t = num(c[20], 0) + delta
-      if t < 0 then t = 0 end
-      put(out, 'ct', int(t))
-      if rdelta ~= 0 then
-        local r = num(c[19], 0) + rdelta
-        if r < 0 then r = 0 end
-        put(out, 'cr', int(r))
-      end
+      put_moved(out, 'ct', c[20], delta)
+      if rdelta ~= 0 then put_moved(out, 'cr', c[19], rdelta) end
       counts = true
     elseif ob >= 0 and kb >= ob and kb < cb then
       if delta ~= 0 then redis.call('HINCRBY', KEYS[b + 3], 't' .. int(kb), delta) end
@@ -626,14 +623,8 @@ for _, s in ipairs(scopes) do
       counts = true
     end
     if counts then
-      local sum = num(c[17], 0) + delta
-      if sum < 0 then sum = 0 end
-      put(out, 'tk', int(sum))
-      if rdelta ~= 0 then
-        local n = num(c[16], 0) + rdelta
-        if n < 0 then n = 0 end
-        put(out, 'tn', int(n))
-      end
+      put_moved(out, 'tk', c[17], delta)
+      if rdelta ~= 0 then put_moved(out, 'tn', c[16], rdelta) end
     end
   end
   if #out > 0 then redis.call('HSET', KEYS[b + 2], unpack(out)) end
