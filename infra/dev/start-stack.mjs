@@ -605,8 +605,19 @@ async function seed(secrets) {
       'create the mock channel',
     );
     say(`created the channel "${demo.channel}" → ${mockBase}`);
-  } else if (existing.baseUrl !== mockBase) {
-    say(`note: channel "${demo.channel}" points at ${existing.baseUrl}, not ${mockBase}; change it in the portal if needed`);
+  } else {
+    // its credential is sealed with this checkout's TOLLGATE_ENCRYPTION_KEY (tmp/dev-secrets.json): a
+    // database kept from another checkout holds one the proxy cannot open, so seal it again
+    must(
+      await http('PATCH', `${accounts}/admin/channels/${existing.id}`, {
+        token: adminToken,
+        body: { apiKey: 'sk-mock-demo' },
+      }),
+      [200],
+      'renew the mock channel credential',
+    );
+    if (existing.baseUrl !== mockBase)
+      say(`note: channel "${demo.channel}" points at ${existing.baseUrl}, not ${mockBase}; change it in the portal if needed`);
   }
 
   // prices
