@@ -8,7 +8,9 @@ import {
   NO_LIMITS,
 } from '@tollgate/server-admission';
 import { waitFor } from '@tollgate/server-testing';
+import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { AdmissionLeases, leasePoolKey } from './admission-leases';
 import { AdmissionService } from './admission.service';
 import { ProxyHarness, type TestKey } from '../testing/proxy-harness';
@@ -19,6 +21,15 @@ const EXACT: TokenPrice = { inputNanoUsdPerMTok: 0n, outputNanoUsdPerMTok: 1_000
 const WORDS = 10;
 const COST = computeCostNano({ inputTokens: 0, outputTokens: WORDS }, EXACT);
 const USD = 1_000_000_000n;
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /**
  * Leases on one proxy: a key far from its limits is admitted mostly under leases (few reservation
@@ -215,17 +226,98 @@ describe('admission leases on the proxy', () => {
     sut.admitted(pool, scope, COST, 20, true, clock);
     await waitFor(() => sut.openLeases === 1, { what: 'a lease', timeoutMs: 2000 });
     const before = sut.take(pool, COST, 20, clock + 50);
-    expect(before).not.toBeNull();
-    // local midnight: the lease belongs to the day that ended
+    if (before === null || before instanceof Promise) throw new Error('expected a lease at once');
+    // local midnight: the lease belongs to the day that ended, and so does the next one, asked
+    // for as the first neared its end (the request waits for it, and is not admitted under it)
     clock = dayEnd;
-    expect(sut.take(pool, COST, 20, clock)).toBeNull();
-    sut.finished(before!, COST, 20);
+    expect(await sut.take(pool, COST, 20, clock)).toBeNull();
+    sut.finished(before, COST, 20);
     await sut.stop();
     const orgScope: AdmissionScope = { kind: 'org', orgId: scope.orgId };
     const yesterday = await store.readState(orgScope, { timeZone, now: dayEnd - 1 });
     expect([yesterday.day.spentNano, yesterday.day.reservedNano]).toEqual([COST, 0n]);
     const today = await store.readState(orgScope, { timeZone, now: dayEnd });
     expect([today.day.spentNano, today.day.reservedNano]).toEqual([0n, 0n]);
+  });
+
+  /** Leases on the test's store, on a clock of its own; counts the store's admission scripts. */
+  function leasesOn(target: AdmissionStore, maxRequests: number) {
+    const calls = { admits: 0 };
+    const counting = Object.assign(Object.create(target) as AdmissionStore, {
+      admit: (req: Parameters<AdmissionStore['admit']>[0]) => {
+        calls.admits++;
+        return target.admit(req);
+      },
+    });
+    const errors: unknown[] = [];
+    const sut = new AdmissionLeases(
+      counting,
+      { lifeMs: 1000, headroom: 16, maxRequests, ttlMs: 60_000 },
+      async (_id, run) => void (await run()),
+      (err) => errors.push(err),
+    );
+    const scope = {
+      orgId: `org_${randomBytes(4).toString('hex')}`,
+      tenantId: 'tenant-a',
+      keyId: 'key-a',
+      model: null,
+      timeZone: 'UTC',
+    };
+    const pool = leasePoolKey(scope.orgId, scope.tenantId, scope.keyId, null);
+    return { sut, scope, pool, calls, errors };
+  }
+
+  it('has requests that find every lease used up wait for the one being asked for', async () => {
+    const { sut, scope, pool, calls } = leasesOn(store, 4);
+    // two requests the script admitted, far from every limit: a lease of 3 is asked for
+    sut.admitted(pool, scope, COST, 20, true, Date.now());
+    sut.admitted(pool, scope, COST, 20, true, Date.now());
+    expect(calls.admits).toBe(1);
+    const takes = Array.from({ length: 5 }, () => sut.take(pool, COST, 20, Date.now()));
+    // four wait for it (as many as a lease may hold); the fifth runs the script at once
+    expect(takes.map((t) => (t instanceof Promise ? 'wait' : t))).toEqual([
+      'wait',
+      'wait',
+      'wait',
+      'wait',
+      null,
+    ]);
+    const tickets = await Promise.all(takes);
+    // the lease admits three; the fourth finds it used up and runs the script after all
+    expect(tickets.map((t) => t !== null)).toEqual([true, true, true, false, false]);
+    // no script ran for the three: the first lease, and the next asked for as it ran low
+    expect(calls.admits).toBe(2);
+    for (const t of tickets) if (t) sut.finished(t, COST, 20);
+    await sut.stop();
+    const orgScope: AdmissionScope = { kind: 'org', orgId: scope.orgId };
+    const s = await store.readState(orgScope, { timeZone: 'UTC' });
+    expect([s.total.spentNano, s.total.reservedNano]).toEqual([3n * COST, 0n]);
+  });
+
+  it('sends the waiting requests to the script when the lease cannot be made', async () => {
+    // a store whose Redis is gone: the lease request fails at once
+    const gone = new Redis({
+      port: await closedPort(),
+      lazyConnect: true,
+      enableOfflineQueue: false,
+    });
+    const { sut, scope, pool, errors } = leasesOn(
+      new AdmissionStore(gone, { prefix: h.prefix.prefix }),
+      4,
+    );
+    try {
+      sut.admitted(pool, scope, COST, 20, true, Date.now());
+      sut.admitted(pool, scope, COST, 20, true, Date.now());
+      const waiting = sut.take(pool, COST, 20, Date.now());
+      expect(waiting).toBeInstanceOf(Promise);
+      expect(await waiting).toBeNull();
+      expect(errors).toHaveLength(1);
+      // the pool no longer counts on leases: the next request runs the script without waiting
+      expect(sut.take(pool, COST, 20, Date.now())).toBeNull();
+      await sut.stop();
+    } finally {
+      gone.disconnect();
+    }
   });
 
   it('settles its open leases when it shuts down', async () => {

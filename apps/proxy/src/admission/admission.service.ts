@@ -73,6 +73,19 @@ function actualUsage(
   return { costNano: price ? clampNano(computeCostNano(usage, price)) : 0n, tokens };
 }
 
+/** A request on its way to the admission script, with what its admission needs. */
+interface ScriptAdmission {
+  ex: Exchange;
+  record: ResolvedKey['record'];
+  /** the public model when per-model limits can apply to it, else null */
+  model: string | null;
+  price: TokenPrice | null;
+  costNano: bigint;
+  tokens: number;
+  /** the lease pool of its key and model ('' when leases are off) */
+  poolKey: string;
+}
+
 /** Our own mistakes (bad input to the store): a bug to surface as 500, not an outage. */
 function isBug(err: unknown): boolean {
   return (
@@ -148,7 +161,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
    * key fails closed; both metered). On admission the exchange carries the rate-limit headers and
    * the settlement, which `Exchange.record` runs. Returns whether the request may go upstream.
    */
-  async admit(ex: Exchange, key: ResolvedKey, estimate: RequestEstimate): Promise<boolean> {
+  admit(ex: Exchange, key: ResolvedKey, estimate: RequestEstimate): boolean | Promise<boolean> {
     const r = key.record;
     const price = this.prices.get(ex.model);
     const tokens = clampTokens(estimate.promptTokens + estimate.maxOutputTokens);
@@ -160,20 +173,40 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
           ),
         )
       : 0n;
-    const leases = this.leases;
     const model = isAdmissionModel(ex.model) ? ex.model : null;
-    const poolKey = leases ? leasePoolKey(r.organisationId, r.tenantId, r.id, model) : '';
-    const now = Date.now();
-    if (leases) {
-      const ticket = leases.take(poolKey, costNano, tokens, now);
-      if (ticket) {
-        const headers = rateLimitHeaders(ticket.rateLimits);
-        if (Object.keys(headers).length > 0) ex.rateLimitHeaders = headers;
-        ex.reservedCostNano = costNano;
-        ex.settleAdmission = (usage) => this.finishLeased(leases, ticket, usage, price);
-        return true;
-      }
-    }
+    const request: ScriptAdmission = { ex, record: r, model, price, costNano, tokens, poolKey: '' };
+    const leases = this.leases;
+    if (leases === null) return this.admitWithScript(request, Date.now());
+    request.poolKey = leasePoolKey(r.organisationId, r.tenantId, r.id, model);
+    const ticket = leases.take(request.poolKey, costNano, tokens, Date.now());
+    if (ticket === null) return this.admitWithScript(request, Date.now());
+    if (ticket instanceof Promise)
+      return ticket.then((t) =>
+        t === null
+          ? this.admitWithScript(request, Date.now())
+          : this.admitLeased(request, leases, t),
+      );
+    return this.admitLeased(request, leases, ticket);
+  }
+
+  /** A request admitted under a lease: no round trip (the lease's script checked and reserved it). */
+  private admitLeased(
+    { ex, price, costNano }: ScriptAdmission,
+    leases: AdmissionLeases,
+    ticket: LeaseTicket,
+  ): true {
+    const limits = ticket.rateLimits;
+    if (limits.requests !== null || limits.tokens !== null)
+      ex.rateLimitHeaders = rateLimitHeaders(limits);
+    ex.reservedCostNano = costNano;
+    ex.settleAdmission = (usage) => this.finishLeased(leases, ticket, usage, price);
+    return true;
+  }
+
+  /** One admission script for this request (no lease had room for it, or leases are off). */
+  private async admitWithScript(request: ScriptAdmission, now: number): Promise<boolean> {
+    const { ex, record: r, model, price, costNano, tokens, poolKey } = request;
+    const leases = this.leases;
     const timeZone = this.zone(r.billingTimeZone);
     let result: AdmitResult;
     try {
@@ -199,8 +232,9 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       ex.reject(admissionUnavailable());
       return false;
     }
-    const headers = rateLimitHeaders(result.rateLimits);
-    if (Object.keys(headers).length > 0) ex.rateLimitHeaders = headers;
+    const limits = result.rateLimits;
+    if (limits.requests !== null || limits.tokens !== null)
+      ex.rateLimitHeaders = rateLimitHeaders(limits);
     if (!result.admitted) {
       const rejection = describeRejection(result);
       const extra: Record<string, string> | null =

@@ -140,7 +140,9 @@ export class RequestPipeline {
         this.admission.maxOutputCap,
         this.admission.promptEstimate,
       );
-      if (!(await this.admission.admit(ex, auth.key, estimate))) return null;
+      const admitted = this.admission.admit(ex, auth.key, estimate);
+      // admitted under a lease: no promise to wait for
+      if (!(typeof admitted === 'boolean' ? admitted : await admitted)) return null;
     }
     return { body: checked.value, raw: raw as Buffer, call };
   }
