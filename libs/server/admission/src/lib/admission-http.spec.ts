@@ -8,6 +8,10 @@ describe('formatResetDuration', () => {
     [59_999, '59.999s'],
     [360_000, '6m0s'],
     [61_250, '1m1.25s'],
+    [1_050, '1.05s'],
+    [1_005, '1.005s'],
+    [60_010, '1m0.01s'],
+    [119_999.2, '2m0s'],
     [-5, '0ms'],
   ])('writes %p ms as %p', (ms, text) => {
     expect(formatResetDuration(ms)).toBe(text);
@@ -32,6 +36,17 @@ describe('rateLimitHeaders', () => {
 
   it('writes nothing for dimensions no scope limits', () => {
     expect(rateLimitHeaders({ requests: null, tokens: null })).toEqual({});
+    const only = { limit: 5, remaining: 4, resetMs: 61_250 };
+    expect(rateLimitHeaders({ requests: only, tokens: null })).toEqual({
+      'x-ratelimit-limit-requests': '5',
+      'x-ratelimit-remaining-requests': '4',
+      'x-ratelimit-reset-requests': '1m1.25s',
+    });
+    expect(rateLimitHeaders({ requests: null, tokens: only })).toEqual({
+      'x-ratelimit-limit-tokens': '5',
+      'x-ratelimit-remaining-tokens': '4',
+      'x-ratelimit-reset-tokens': '1m1.25s',
+    });
   });
 });
 

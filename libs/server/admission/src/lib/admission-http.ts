@@ -1,30 +1,54 @@
 import type { OpenAIErrorBody } from '@tollgate/contracts';
 import type { AdmitResult, RateLimitSnapshot } from './admission-types';
 
+/** Whole milliseconds as seconds, with at most three decimals and no trailing zeros: `1.25`, `6`. */
+function secondsText(ms: number): string {
+  const whole = Math.floor(ms / 1000);
+  let frac = ms % 1000;
+  if (frac === 0) return String(whole);
+  let digits = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  return `${whole}.${String(frac).padStart(digits, '0')}`;
+}
+
 /** A duration the way OpenAI writes its x-ratelimit-reset-* headers: `20ms`, `1.5s`, `6m0s`. */
 export function formatResetDuration(ms: number): string {
-  const v = Math.max(0, Math.ceil(ms));
+  const v = ms > 0 ? Math.ceil(ms) : 0;
   if (v < 1000) return `${v}ms`;
-  if (v < 60_000) return `${Number((v / 1000).toFixed(3))}s`;
+  if (v < 60_000) return `${secondsText(v)}s`;
   const minutes = Math.floor(v / 60_000);
-  const seconds = Number(((v % 60_000) / 1000).toFixed(3));
-  return `${minutes}m${seconds}s`;
+  return `${minutes}m${secondsText(v % 60_000)}s`;
 }
 
 /** The x-ratelimit-* headers of a limited key (empty when neither requests nor tokens are limited). */
 export function rateLimitHeaders(rateLimits: RateLimitSnapshot): Record<string, string> {
-  const h: Record<string, string> = {};
-  if (rateLimits.requests) {
-    h['x-ratelimit-limit-requests'] = String(rateLimits.requests.limit);
-    h['x-ratelimit-remaining-requests'] = String(rateLimits.requests.remaining);
-    h['x-ratelimit-reset-requests'] = formatResetDuration(rateLimits.requests.resetMs);
-  }
-  if (rateLimits.tokens) {
-    h['x-ratelimit-limit-tokens'] = String(rateLimits.tokens.limit);
-    h['x-ratelimit-remaining-tokens'] = String(rateLimits.tokens.remaining);
-    h['x-ratelimit-reset-tokens'] = formatResetDuration(rateLimits.tokens.resetMs);
-  }
-  return h;
+  const { requests, tokens } = rateLimits;
+  // object literals: one shape per case, cheaper to build and to copy than properties added one by one
+  if (requests && tokens)
+    return {
+      'x-ratelimit-limit-requests': String(requests.limit),
+      'x-ratelimit-remaining-requests': String(requests.remaining),
+      'x-ratelimit-reset-requests': formatResetDuration(requests.resetMs),
+      'x-ratelimit-limit-tokens': String(tokens.limit),
+      'x-ratelimit-remaining-tokens': String(tokens.remaining),
+      'x-ratelimit-reset-tokens': formatResetDuration(tokens.resetMs),
+    };
+  if (requests)
+    return {
+      'x-ratelimit-limit-requests': String(requests.limit),
+      'x-ratelimit-remaining-requests': String(requests.remaining),
+      'x-ratelimit-reset-requests': formatResetDuration(requests.resetMs),
+    };
+  if (tokens)
+    return {
+      'x-ratelimit-limit-tokens': String(tokens.limit),
+      'x-ratelimit-remaining-tokens': String(tokens.remaining),
+      'x-ratelimit-reset-tokens': formatResetDuration(tokens.resetMs),
+    };
+  return {};
 }
 
 export interface AdmissionRejection {
