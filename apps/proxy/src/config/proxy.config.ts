@@ -113,9 +113,9 @@ export class ProxyConfig {
    * leases are taken only while every limit of the key, tenant, organisation (and model) still
    * leaves room for this many more leases of the same size
    */
-  @IsInt() @Min(1) @Max(1000) ADMISSION_LEASE_HEADROOM: number = 16;
+  @IsInt() @Min(1) @Max(1000) ADMISSION_LEASE_HEADROOM: number = 8;
   /** the most requests one lease admits (leases are sized to the replica's recent demand) */
-  @IsInt() @Min(2) @Max(1000) ADMISSION_LEASE_MAX_REQUESTS: number = 64;
+  @IsInt() @Min(2) @Max(1000) ADMISSION_LEASE_MAX_REQUESTS: number = 128;
 
   /** on shutdown, how long open requests and streams may finish before they are cut */
   @IsInt() @Min(0) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
