@@ -84,6 +84,7 @@ Placement and noise
 
 Output
   --cpu-prof DIR         write V8 CPU profiles of the self-managed proxies to DIR (on exit)
+  --cpu-prof-interval US their sampling interval in µs (default 1000; 100 resolves per-request costs of a few µs)
   --out FILE             JSON results (default bench/results/bench-<stamp>.json)
   --quick                rounds=1 duration=2 warmup=0.5
 `;
@@ -279,7 +280,12 @@ function startChild(name, script, env, cpu) {
   // --cpu-prof DIR: V8 CPU profiles of the proxies (written when they exit), for chrome://inspect
   const nodeArgs =
     A['cpu-prof'] && name.startsWith('proxy')
-      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(String(A['cpu-prof']))}`, script]
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${path.resolve(String(A['cpu-prof']))}`,
+          `--cpu-prof-interval=${Number(A['cpu-prof-interval'] ?? 1000)}`,
+          script,
+        ]
       : [script];
   const [cmd, args] =
     cpu !== undefined
