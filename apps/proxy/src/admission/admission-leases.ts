@@ -391,6 +391,8 @@ export class AdmissionLeases {
 
   /** The x-ratelimit-* view of a request under a lease: the lease's unused part is still free. */
   private view(lease: Lease, now: number): RateLimitSnapshot {
+    if (lease.rateLimits.requests === null && lease.rateLimits.tokens === null)
+      return lease.rateLimits;
     const elapsed = now - lease.grantedAt;
     const adjust = (s: RateLimitStatus | null, left: number): RateLimitStatus | null =>
       s === null

@@ -174,26 +174,27 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         )
       : 0n;
     const model = isAdmissionModel(ex.model) ? ex.model : null;
-    const request: ScriptAdmission = { ex, record: r, model, price, costNano, tokens, poolKey: '' };
     const leases = this.leases;
-    if (leases === null) return this.admitWithScript(request, Date.now());
-    request.poolKey = leasePoolKey(r.organisationId, r.tenantId, r.id, model);
-    const ticket = leases.take(request.poolKey, costNano, tokens, Date.now());
-    if (ticket === null) return this.admitWithScript(request, Date.now());
+    const poolKey = leases ? leasePoolKey(r.organisationId, r.tenantId, r.id, model) : '';
+    const byScript = (): Promise<boolean> =>
+      this.admitWithScript({ ex, record: r, model, price, costNano, tokens, poolKey }, Date.now());
+    if (leases === null) return byScript();
+    const ticket = leases.take(poolKey, costNano, tokens, Date.now());
+    if (ticket === null) return byScript();
     if (ticket instanceof Promise)
       return ticket.then((t) =>
-        t === null
-          ? this.admitWithScript(request, Date.now())
-          : this.admitLeased(request, leases, t),
+        t === null ? byScript() : this.admitLeased(ex, leases, t, price, costNano),
       );
-    return this.admitLeased(request, leases, ticket);
+    return this.admitLeased(ex, leases, ticket, price, costNano);
   }
 
   /** A request admitted under a lease: no round trip (the lease's script checked and reserved it). */
   private admitLeased(
-    { ex, price, costNano }: ScriptAdmission,
+    ex: Exchange,
     leases: AdmissionLeases,
     ticket: LeaseTicket,
+    price: TokenPrice | null,
+    costNano: bigint,
   ): true {
     const limits = ticket.rateLimits;
     if (limits.requests !== null || limits.tokens !== null)
