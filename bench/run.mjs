@@ -849,13 +849,24 @@ async function main() {
   }
 
   /** Median over rounds of each run's quantile q minus that of the same round's run in `base`. */
-  const pairedDelta = (runs, base, key, q) =>
-    median(
-      runs.map((x) => {
+  const pairedDeltas = (runs, base, key, q) =>
+    runs
+      .map((x) => {
         const b = base.find((y) => y.round === x.round);
         return b ? x[key][q] - b[key][q] : null;
-      }),
-    );
+      })
+      .filter((v) => v !== null);
+  const pairedDelta = (runs, base, key, q) => median(pairedDeltas(runs, base, key, q));
+  /** the middle half of the paired differences (lower and upper quartile): how far rounds disagree */
+  const quartiles = (values) => {
+    const v = [...values].sort((a, b) => a - b);
+    const at = (f) => {
+      const i = f * (v.length - 1);
+      const lo = Math.floor(i);
+      return v.length ? v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (i - lo) : null;
+    };
+    return [at(0.25), at(0.75)];
+  };
 
   // per scenario: medians over rounds, and the added latency paired round by round
   const table = [];
@@ -934,6 +945,7 @@ async function main() {
         if (!of(name).length) continue;
         row[label] = {
           addedP50: pairedDelta(of(name), off, key, 'p50'),
+          addedP50Quartiles: quartiles(pairedDeltas(of(name), off, key, 'p50')),
           addedP99: pairedDelta(of(name), off, key, 'p99'),
           rps: median(of(name).map((r) => r.rps)),
           cpuUsPerReq: median(of(name).map((r) => r.cpuUsPerReq)),
@@ -946,11 +958,14 @@ async function main() {
       admissionTable.push(row);
     }
     console.log(
-      '\n| scenario | admission adds p50 / p99 ms, no limits | with limits on 3 scopes | req/s off / no limits / limits | CPU µs/req off / no limits / limits |',
+      '\n| scenario | admission adds p50 (middle half of the rounds) / p99 ms, no limits | with limits on 3 scopes | req/s off / no limits / limits | CPU µs/req off / no limits / limits |',
     );
     console.log('|---|---|---|---|---|');
     for (const t of admissionTable) {
-      const pair = (x) => (x ? `${sgn(x.addedP50, 3)} / ${sgn(x.addedP99, 3)}` : '–');
+      const pair = (x) =>
+        x
+          ? `${sgn(x.addedP50, 3)} (${sgn(x.addedP50Quartiles[0], 2)} … ${sgn(x.addedP50Quartiles[1], 2)}) / ${sgn(x.addedP99, 3)}`
+          : '–';
       console.log(
         `| ${t.scenario}${t.scenario.startsWith('stream') ? ' (TTFB)' : ''} | ${pair(t.noLimits)} | ${pair(t.limits)} | ` +
           `${fmt(t.off.rps, 0)} / ${fmt(t.noLimits?.rps, 0)} / ${fmt(t.limits?.rps, 0)} | ` +
