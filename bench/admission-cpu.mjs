@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deletePrefix } from './redis-keys.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -173,11 +174,6 @@ try {
   if (leases === null) console.log('(leases are off: ADMISSION_LEASE_MS=0)');
 } finally {
   await service.beforeApplicationShutdown();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deletePrefix(redis, `${prefix}*`);
   redis.disconnect();
 }

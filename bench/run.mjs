@@ -18,6 +18,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { deletePrefix } from './redis-keys.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -520,19 +521,6 @@ function unpinRedis() {
     );
   }
   REDIS_AFFINITY = null;
-}
-
-/** Deletes every key under a prefix (bounded SCAN + DEL). */
-async function deletePrefix(redis, pattern) {
-  let cursor = '0';
-  let n = 0;
-  for (let i = 0; i < 100_000; i++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) n += await redis.unlink(...keys);
-    if (cursor === '0') break;
-  }
-  return n;
 }
 
 // ---------------------------------------------------------------- requests
