@@ -176,16 +176,24 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     const model = isAdmissionModel(ex.model) ? ex.model : null;
     const leases = this.leases;
     const poolKey = leases ? leasePoolKey(r.organisationId, r.tenantId, r.id, model) : '';
-    const byScript = (): Promise<boolean> =>
-      this.admitWithScript({ ex, record: r, model, price, costNano, tokens, poolKey }, Date.now());
-    if (leases === null) return byScript();
-    const ticket = leases.take(poolKey, costNano, tokens, Date.now());
-    if (ticket === null) return byScript();
-    if (ticket instanceof Promise)
-      return ticket.then((t) =>
-        t === null ? byScript() : this.admitLeased(ex, leases, t, price, costNano),
-      );
-    return this.admitLeased(ex, leases, ticket, price, costNano);
+    if (leases !== null) {
+      const ticket = leases.take(poolKey, costNano, tokens, Date.now());
+      if (ticket instanceof Promise)
+        return ticket.then((t) =>
+          t === null
+            ? this.admitWithScript(
+                { ex, record: r, model, price, costNano, tokens, poolKey },
+                Date.now(),
+              )
+            : this.admitLeased(ex, leases, t, price, costNano),
+        );
+      if (ticket !== null) return this.admitLeased(ex, leases, ticket, price, costNano);
+    }
+    // the script path only: nothing of it is built for a request admitted under a lease
+    return this.admitWithScript(
+      { ex, record: r, model, price, costNano, tokens, poolKey },
+      Date.now(),
+    );
   }
 
   /** A request admitted under a lease: no round trip (the lease's script checked and reserved it). */
