@@ -11,7 +11,7 @@ import { waitFor } from '@tollgate/server-testing';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { AdmissionLeases, leasePoolKey } from './admission-leases';
+import { AdmissionLeases } from './admission-leases';
 import { AdmissionService } from './admission.service';
 import { ProxyHarness, type TestKey } from '../testing/proxy-harness';
 
@@ -220,17 +220,18 @@ describe('admission leases on the proxy', () => {
       model: null,
       timeZone,
     };
-    const pool = leasePoolKey(scope.orgId, scope.tenantId, scope.keyId, null);
     // two requests the script admitted, far from every limit: a lease is asked for
-    sut.admitted(pool, scope, COST, 20, true, clock);
-    sut.admitted(pool, scope, COST, 20, true, clock);
+    sut.admitted(scope, COST, 20, true, clock);
+    sut.admitted(scope, COST, 20, true, clock);
     await waitFor(() => sut.openLeases === 1, { what: 'a lease', timeoutMs: 2000 });
-    const before = sut.take(pool, COST, 20, clock + 50);
+    const before = sut.take(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20, clock + 50);
     if (before === null || before instanceof Promise) throw new Error('expected a lease at once');
     // local midnight: the lease belongs to the day that ended, and so does the next one, asked
     // for as the first neared its end (the request waits for it, and is not admitted under it)
     clock = dayEnd;
-    expect(await sut.take(pool, COST, 20, clock)).toBeNull();
+    expect(
+      await sut.take(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20, clock),
+    ).toBeNull();
     sut.finished(before, COST, 20);
     await sut.stop();
     const orgScope: AdmissionScope = { kind: 'org', orgId: scope.orgId };
@@ -263,17 +264,18 @@ describe('admission leases on the proxy', () => {
       model: null,
       timeZone: 'UTC',
     };
-    const pool = leasePoolKey(scope.orgId, scope.tenantId, scope.keyId, null);
-    return { sut, scope, pool, calls, errors };
+    return { sut, scope, calls, errors };
   }
 
   it('has requests that find every lease used up wait for the one being asked for', async () => {
-    const { sut, scope, pool, calls } = leasesOn(store, 4);
+    const { sut, scope, calls } = leasesOn(store, 4);
     // two requests the script admitted, far from every limit: a lease of 3 is asked for
-    sut.admitted(pool, scope, COST, 20, true, Date.now());
-    sut.admitted(pool, scope, COST, 20, true, Date.now());
+    sut.admitted(scope, COST, 20, true, Date.now());
+    sut.admitted(scope, COST, 20, true, Date.now());
     expect(calls.admits).toBe(1);
-    const takes = Array.from({ length: 5 }, () => sut.take(pool, COST, 20, Date.now()));
+    const takes = Array.from({ length: 5 }, () =>
+      sut.take(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20, Date.now()),
+    );
     // four wait for it (as many as a lease may hold); the fifth runs the script at once
     expect(takes.map((t) => (t instanceof Promise ? 'wait' : t))).toEqual([
       'wait',
@@ -294,6 +296,30 @@ describe('admission leases on the proxy', () => {
     expect([s.total.spentNano, s.total.reservedNano]).toEqual([3n * COST, 0n]);
   });
 
+  it('never admits a request of another organisation or tenant under a key id it leased for', async () => {
+    const { sut, scope, calls } = leasesOn(store, 4);
+    sut.admitted(scope, COST, 20, true, Date.now());
+    sut.admitted(scope, COST, 20, true, Date.now());
+    await waitFor(() => sut.openLeases === 1, { what: 'a lease', timeoutMs: 2000 });
+    const other = `org_${randomBytes(4).toString('hex')}`;
+    // the same key id in another organisation or tenant: the script decides, not this lease
+    expect(sut.take(other, scope.tenantId, scope.keyId, null, COST, 20, Date.now())).toBeNull();
+    expect(sut.take(scope.orgId, 'tenant-b', scope.keyId, null, COST, 20, Date.now())).toBeNull();
+    // and their admissions start no pool of their own in its place
+    sut.admitted({ ...scope, orgId: other }, COST, 20, true, Date.now());
+    sut.admitted({ ...scope, orgId: other }, COST, 20, true, Date.now());
+    expect(calls.admits).toBe(1);
+    const mine = sut.take(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20, Date.now());
+    if (mine === null || mine instanceof Promise)
+      throw new Error('expected a lease of its own key');
+    sut.finished(mine, COST, 20);
+    await sut.stop();
+    const s = await store.readState({ kind: 'org', orgId: scope.orgId }, { timeZone: 'UTC' });
+    expect([s.total.spentNano, s.total.reservedNano]).toEqual([COST, 0n]);
+    const elsewhere = await store.readState({ kind: 'org', orgId: other }, { timeZone: 'UTC' });
+    expect([elsewhere.total.spentNano, elsewhere.total.reservedNano]).toEqual([0n, 0n]);
+  });
+
   it('sends the waiting requests to the script when the lease cannot be made', async () => {
     // a store whose Redis is gone: the lease request fails at once
     const gone = new Redis({
@@ -301,19 +327,29 @@ describe('admission leases on the proxy', () => {
       lazyConnect: true,
       enableOfflineQueue: false,
     });
-    const { sut, scope, pool, errors } = leasesOn(
+    const { sut, scope, errors } = leasesOn(
       new AdmissionStore(gone, { prefix: h.prefix.prefix }),
       4,
     );
     try {
-      sut.admitted(pool, scope, COST, 20, true, Date.now());
-      sut.admitted(pool, scope, COST, 20, true, Date.now());
-      const waiting = sut.take(pool, COST, 20, Date.now());
+      sut.admitted(scope, COST, 20, true, Date.now());
+      sut.admitted(scope, COST, 20, true, Date.now());
+      const waiting = sut.take(
+        scope.orgId,
+        scope.tenantId,
+        scope.keyId,
+        null,
+        COST,
+        20,
+        Date.now(),
+      );
       expect(waiting).toBeInstanceOf(Promise);
       expect(await waiting).toBeNull();
       expect(errors).toHaveLength(1);
       // the pool no longer counts on leases: the next request runs the script without waiting
-      expect(sut.take(pool, COST, 20, Date.now())).toBeNull();
+      expect(
+        sut.take(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20, Date.now()),
+      ).toBeNull();
       await sut.stop();
     } finally {
       gone.disconnect();

@@ -105,7 +105,14 @@ class Pool {
  * on another replica can be refused while part of a lease is unused, for at most the lease's life.
  */
 export class AdmissionLeases {
-  private readonly pools = new Map<string, Pool>();
+  /**
+   * key id → model ('' for none) → pool. Two lookups by strings that are already there (the key
+   * record's id keeps its hash) cost less per request than one by a key string built each time;
+   * a pool answers only requests of its own organisation and tenant (key ids are unique; a
+   * collision must not share a lease across organisations).
+   */
+  private readonly pools = new Map<string, Map<string, Pool>>();
+  private poolCount = 0;
   private readonly closing = new Set<Promise<void>>();
   private stopped = false;
   /** lease ids: this instance's random prefix and a sequence number (unique across replicas) */
@@ -144,13 +151,17 @@ export class AdmissionLeases {
    * the script, when the new lease is refused or has no room left for it).
    */
   take(
-    poolKey: string,
+    orgId: string,
+    tenantId: string,
+    keyId: string,
+    model: string | null,
     costNano: bigint,
     tokens: number,
     now: number,
   ): LeaseTicket | Promise<LeaseTicket | null> | null {
-    const pool = this.pools.get(poolKey);
-    if (pool === undefined) return null;
+    const pool = this.pools.get(keyId)?.get(model ?? '');
+    if (pool === undefined || pool.scope.orgId !== orgId || pool.scope.tenantId !== tenantId)
+      return null;
     const ticket = this.takeFrom(pool, costNano, tokens, now);
     if (ticket !== null || !pool.pending || !pool.far || this.stopped) return ticket;
     if (pool.waiters.length >= this.settings.maxRequests) return null;
@@ -181,20 +192,21 @@ export class AdmissionLeases {
    * After a request was admitted by the script with the answer on headroom: starts leasing for its
    * key and model when the answer was yes and the key sees more than one request a life.
    */
-  admitted(
-    poolKey: string,
-    scope: LeaseScope,
-    costNano: bigint,
-    tokens: number,
-    far: boolean,
-    now: number,
-  ): void {
-    let pool = this.pools.get(poolKey);
+  admitted(scope: LeaseScope, costNano: bigint, tokens: number, far: boolean, now: number): void {
+    let pool = this.poolOf(scope);
+    if (
+      pool !== undefined &&
+      (pool.scope.orgId !== scope.orgId || pool.scope.tenantId !== scope.tenantId)
+    )
+      return;
     if (pool === undefined) {
       if (!far || this.stopped) return;
-      if (this.pools.size >= 10_000) this.forgetIdle();
+      if (this.poolCount >= 10_000) this.forgetIdle();
       pool = new Pool(scope, now);
-      this.pools.set(poolKey, pool);
+      let byModel = this.pools.get(scope.keyId);
+      if (byModel === undefined) this.pools.set(scope.keyId, (byModel = new Map()));
+      byModel.set(scope.model ?? '', pool);
+      this.poolCount += 1;
     }
     this.arrive(pool, costNano, tokens, now);
     pool.far = far;
@@ -213,11 +225,13 @@ export class AdmissionLeases {
   /** Stops handing out requests; leases with nothing in flight are settled now, the rest when their last request ends. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const pool of this.pools.values()) {
-      for (const lease of [...pool.leases]) this.stopHanding(lease);
-      this.wake(pool);
-    }
+    for (const byModel of this.pools.values())
+      for (const pool of byModel.values()) {
+        for (const lease of [...pool.leases]) this.stopHanding(lease);
+        this.wake(pool);
+      }
     this.pools.clear();
+    this.poolCount = 0;
     await this.settled();
   }
 
@@ -229,7 +243,8 @@ export class AdmissionLeases {
   /** How many leases hand out requests now (tests and metrics). */
   get openLeases(): number {
     let n = 0;
-    for (const pool of this.pools.values()) n += pool.leases.length;
+    for (const byModel of this.pools.values())
+      for (const pool of byModel.values()) n += pool.leases.length;
     return n;
   }
 
@@ -305,7 +320,7 @@ export class AdmissionLeases {
           const granted = this.clock();
           const until = Math.min(now + s.lifeMs, result.windows.dayEnd, result.windows.monthEnd);
           const lease = new Lease(result.reservation, pool, granted, until, result.rateLimits);
-          if (this.stopped || granted >= until || this.pools.get(this.keyOf(scope)) !== pool) {
+          if (this.stopped || granted >= until || this.poolOf(scope) !== pool) {
             lease.open = false;
             this.close(lease);
           } else {
@@ -331,8 +346,8 @@ export class AdmissionLeases {
     for (const w of waiters) w();
   }
 
-  private keyOf(scope: LeaseScope): string {
-    return leasePoolKey(scope.orgId, scope.tenantId, scope.keyId, scope.model);
+  private poolOf(scope: LeaseScope): Pool | undefined {
+    return this.pools.get(scope.keyId)?.get(scope.model ?? '');
   }
 
   private stopHanding(lease: Lease): void {
@@ -409,15 +424,13 @@ export class AdmissionLeases {
   }
 
   private forgetIdle(): void {
-    for (const [key, pool] of this.pools)
-      if (pool.leases.length === 0 && !pool.pending) this.pools.delete(key);
+    for (const [keyId, byModel] of this.pools) {
+      for (const [model, pool] of byModel)
+        if (pool.leases.length === 0 && !pool.pending) {
+          byModel.delete(model);
+          this.poolCount -= 1;
+        }
+      if (byModel.size === 0) this.pools.delete(keyId);
+    }
   }
 }
-
-/** The pool of a key and model (ids have no newline, model names no control characters). */
-export const leasePoolKey = (
-  orgId: string,
-  tenantId: string,
-  keyId: string,
-  model: string | null,
-): string => `${orgId}\n${tenantId}\n${keyId}\n${model ?? ''}`;

@@ -24,7 +24,7 @@ import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy.config';
 import { RedisClients } from '../projections/redis-clients';
 import type { Exchange } from '../v1/exchange';
 import { ProxyError, ProxyErrorCode } from '../v1/proxy-error';
-import { AdmissionLeases, leasePoolKey, type LeaseTicket } from './admission-leases';
+import { AdmissionLeases, type LeaseTicket } from './admission-leases';
 import { PriceBook } from './price-book';
 import type { PromptEstimateMode, RequestEstimate } from './request-estimate';
 
@@ -82,8 +82,6 @@ interface ScriptAdmission {
   price: TokenPrice | null;
   costNano: bigint;
   tokens: number;
-  /** the lease pool of its key and model ('' when leases are off) */
-  poolKey: string;
 }
 
 /** Our own mistakes (bad input to the store): a bug to surface as 500, not an outage. */
@@ -175,25 +173,26 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       : 0n;
     const model = isAdmissionModel(ex.model) ? ex.model : null;
     const leases = this.leases;
-    const poolKey = leases ? leasePoolKey(r.organisationId, r.tenantId, r.id, model) : '';
     if (leases !== null) {
-      const ticket = leases.take(poolKey, costNano, tokens, Date.now());
+      const ticket = leases.take(
+        r.organisationId,
+        r.tenantId,
+        r.id,
+        model,
+        costNano,
+        tokens,
+        Date.now(),
+      );
       if (ticket instanceof Promise)
         return ticket.then((t) =>
           t === null
-            ? this.admitWithScript(
-                { ex, record: r, model, price, costNano, tokens, poolKey },
-                Date.now(),
-              )
+            ? this.admitWithScript({ ex, record: r, model, price, costNano, tokens }, Date.now())
             : this.admitLeased(ex, leases, t, price, costNano),
         );
       if (ticket !== null) return this.admitLeased(ex, leases, ticket, price, costNano);
     }
     // the script path only: nothing of it is built for a request admitted under a lease
-    return this.admitWithScript(
-      { ex, record: r, model, price, costNano, tokens, poolKey },
-      Date.now(),
-    );
+    return this.admitWithScript({ ex, record: r, model, price, costNano, tokens }, Date.now());
   }
 
   /** A request admitted under a lease: no round trip (the lease's script checked and reserved it). */
@@ -214,7 +213,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
 
   /** One admission script for this request (no lease had room for it, or leases are off). */
   private async admitWithScript(request: ScriptAdmission, now: number): Promise<boolean> {
-    const { ex, record: r, model, price, costNano, tokens, poolKey } = request;
+    const { ex, record: r, model, price, costNano, tokens } = request;
     const leases = this.leases;
     const timeZone = this.zone(r.billingTimeZone);
     let result: AdmitResult;
@@ -265,7 +264,6 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     ex.settleAdmission = (usage) => this.finish(reservation, usage, price);
     if (leases && result.farFromLimits !== null)
       leases.admitted(
-        poolKey,
         {
           orgId: r.organisationId,
           tenantId: r.tenantId,
