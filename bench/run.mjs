@@ -86,6 +86,9 @@ Placement and noise
 Output
   --cpu-prof DIR         write V8 CPU profiles of the self-managed proxies to DIR (on exit)
   --cpu-prof-interval US their sampling interval in µs (default 1000; 100 resolves per-request costs of a few µs)
+  --gc-stats             count the self-managed proxies' garbage collections (bench/gc-stats.cjs, preloaded) and
+                         report the milliseconds of scavenges and of full collections per 1,000 requests of each
+                         measured run
   --out FILE             JSON results (default bench/results/bench-<stamp>.json)
   --quick                rounds=1 duration=2 warmup=0.5
 `;
@@ -146,6 +149,7 @@ const CFG = {
   redisCpu: A['redis-cpu'] === undefined ? null : num('redis-cpu', 0),
   redisUrl: String(A.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
   ownProcess: !!A['own-process'],
+  gcStats: !!A['gc-stats'],
   proxyEnv: Object.fromEntries(
     String(A['proxy-env'] ?? '')
       .split(',')
@@ -288,6 +292,14 @@ function startChild(name, script, env, cpu) {
           script,
         ]
       : [script];
+  // --gc-stats: the proxies count their collections and write the totals on SIGWINCH
+  const gcFile =
+    CFG.gcStats && name.startsWith('proxy') ? path.join(logDir, `${name}.gc.json`) : null;
+  if (gcFile) {
+    fs.rmSync(gcFile, { force: true });
+    nodeArgs.unshift('--require', path.join(HERE, 'gc-stats.cjs'));
+    env = { ...env, BENCH_GC_STATS_FILE: gcFile };
+  }
   const [cmd, args] =
     cpu !== undefined
       ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]]
@@ -304,6 +316,7 @@ function startChild(name, script, env, cpu) {
   });
   children.push({ name, child });
   KNOWN.add(child.pid);
+  if (gcFile) GC_FILES.set(child.pid, gcFile);
   return child;
 }
 let stopping = false;
@@ -313,6 +326,29 @@ async function stopChildren() {
   const t0 = Date.now();
   while (children.some(({ child }) => !child.exited) && Date.now() - t0 < 5000) await sleep(50);
   for (const { child } of children) if (!child.exited) child.kill('SIGKILL');
+}
+/** --gc-stats: the file each proxy (by pid) writes its collection totals to */
+const GC_FILES = new Map();
+/** A proxy's collection totals now (--gc-stats), or null: signals it and waits (bounded) for the file. */
+async function gcTotals(pid) {
+  const file = GC_FILES.get(pid);
+  if (!file) return null;
+  const read = () => {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  const before = read()?.seq ?? 0;
+  process.kill(pid, 'SIGWINCH');
+  const t0 = performance.now();
+  while (performance.now() - t0 < 5000) {
+    const now = read();
+    if (now && now.seq > before) return now;
+    await sleep(5);
+  }
+  return null;
 }
 /** Refuses to start a server on a port something else already answers on (we would measure that instead). */
 async function assertPortFree(port, what) {
@@ -578,6 +614,7 @@ async function runLoad(target, { connections, seconds, stream, measure, rate = n
   let firstError = null;
   const body = stream ? (target.streamBody ?? STREAM_BODY) : (target.body ?? BODY);
   const headers = stream ? { ...target.headers, accept: 'text/event-stream' } : target.headers;
+  const gc0 = measure && target.pid ? await gcTotals(target.pid) : null;
   const cpu0 = target.pid ? procCpu(target.pid) : null;
   const probe = noiseProbe();
   const t0 = performance.now();
@@ -626,6 +663,7 @@ async function runLoad(target, { connections, seconds, stream, measure, rate = n
   const elapsed = (performance.now() - t0) / 1000;
   const foreign = probe();
   const cpu1 = target.pid ? procCpu(target.pid) : null;
+  const gc1 = gc0 ? await gcTotals(target.pid) : null;
   await pool.close();
   const cpu = cpu0 != null && cpu1 != null ? cpu1 - cpu0 : null;
   return {
@@ -642,6 +680,15 @@ async function runLoad(target, { connections, seconds, stream, measure, rate = n
     latency: summary(lat),
     ttfb: stream ? summary(ttfb) : null,
     cpuUsPerReq: cpu != null && ok ? (cpu / ok) * 1e6 : null,
+    // ms of collections per 1,000 requests (the observer reports each collection just after it)
+    gc:
+      gc0 && gc1 && ok
+        ? {
+            scavengeMsPerKReq: ((gc1.minorMs - gc0.minorMs) * 1000) / ok,
+            fullMsPerKReq: ((gc1.majorMs - gc0.majorMs) * 1000) / ok,
+            collections: gc1.minor - gc0.minor + gc1.major - gc0.major,
+          }
+        : null,
     cpuCores: cpu != null ? cpu / elapsed : null,
     rssMB: target.pid ? procRssMB(target.pid) : null,
     foreignCores: foreign,
@@ -830,12 +877,23 @@ async function main() {
           `  round ${round} ${sc.id.padEnd(9)} ${t.name.padEnd(9)} ${fmt(r.rps, 0).padStart(7)} req/s  ` +
             `${sc.stream ? 'ttfb' : 'lat '} p50 ${fmt(l.p50, 3)} p99 ${fmt(l.p99, 3)} ms` +
             `${r.cpuUsPerReq != null ? `  cpu ${fmt(r.cpuUsPerReq, 0)} µs/req` : ''}` +
+            `${r.gc ? `  gc ${fmt(r.gc.scavengeMsPerKReq, 1)}+${fmt(r.gc.fullMsPerKReq, 1)} ms/1k req` : ''}` +
             `${r.bad + r.errors ? `  FAILED ${r.bad + r.errors} (${r.firstError})` : ''}  foreign ${fmt(r.foreignCores)}`,
         );
       }
     }
   }
 
+  /** --gc-stats: medians over the runs of their collection ms per 1,000 requests, or null */
+  const gcMedian = (runs) => {
+    const g = runs.map((r) => r.gc).filter((x) => x);
+    return g.length
+      ? {
+          scavenge: median(g.map((x) => x.scavengeMsPerKReq)),
+          full: median(g.map((x) => x.fullMsPerKReq)),
+        }
+      : null;
+  };
   /** Median over rounds of each run's quantile q minus that of the same round's run in `base`. */
   const pairedDeltas = (runs, base, key, q) =>
     runs
@@ -937,11 +995,13 @@ async function main() {
           addedP99: pairedDelta(of(name), off, key, 'p99'),
           rps: median(of(name).map((r) => r.rps)),
           cpuUsPerReq: median(of(name).map((r) => r.cpuUsPerReq)),
+          gcMsPerKReq: gcMedian(of(name)),
         };
       }
       row.off = {
         rps: median(off.map((r) => r.rps)),
         cpuUsPerReq: median(off.map((r) => r.cpuUsPerReq)),
+        gcMsPerKReq: gcMedian(off),
       };
       admissionTable.push(row);
     }
@@ -960,6 +1020,17 @@ async function main() {
           `${fmt(t.off.cpuUsPerReq, 0)} / ${fmt(t.noLimits?.cpuUsPerReq, 0)} / ${fmt(t.limits?.cpuUsPerReq, 0)} |`,
       );
     }
+  }
+  if (CFG.gcStats && admissionTable.length) {
+    console.log(
+      '\n| scenario | GC ms per 1,000 requests (scavenges + full), off / no limits / limits |',
+    );
+    console.log('|---|---|');
+    const gcText = (g) => (g ? `${fmt(g.scavenge, 1)} + ${fmt(g.full, 1)}` : '–');
+    for (const t of admissionTable)
+      console.log(
+        `| ${t.scenario} | ${gcText(t.off.gcMsPerKReq)} / ${gcText(t.noLimits?.gcMsPerKReq)} / ${gcText(t.limits?.gcMsPerKReq)} |`,
+      );
   }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
   console.log(
