@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freeLoopbackPort } from '@tollgate/server-testing';
 import { Client } from 'pg';
 import {
   TEST_DATABASE_URL,
@@ -86,20 +86,6 @@ function installExitHook(): void {
   });
 }
 
-/** Asks the kernel for a free port on 127.0.0.1 by binding port 0. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** The last `lines` lines of a log file, for failure messages. */
 export function logTail(file: string, lines = 40): string {
   if (!existsSync(file)) return '(no log)';
@@ -161,13 +147,13 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
   };
 
   const [mockPort, accountsPort, billingPort, workerHealthPort, proxyPort, portalPort] =
-    await Promise.all(Array.from({ length: 6 }, () => freePort()));
+    await Promise.all(Array.from({ length: 6 }, () => freeLoopbackPort()));
   const mockUrl = `http://127.0.0.1:${mockPort}`;
   const accountsUrl = `http://127.0.0.1:${accountsPort}`;
   const billingUrl = `http://127.0.0.1:${billingPort}`;
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
   const extraProxyPorts = await Promise.all(
-    Array.from({ length: Math.max(0, (opts.proxies ?? 1) - 1) }, () => freePort()),
+    Array.from({ length: Math.max(0, (opts.proxies ?? 1) - 1) }, () => freeLoopbackPort()),
   );
   const proxyUrls = [proxyUrl, ...extraProxyPorts.map((p) => `http://127.0.0.1:${p}`)];
   const portalUrl = opts.portal ? `http://127.0.0.1:${portalPort}` : '';

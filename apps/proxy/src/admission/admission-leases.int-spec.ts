@@ -7,10 +7,9 @@ import {
   type LimitSettings,
   NO_LIMITS,
 } from '@tollgate/server-admission';
-import { waitFor } from '@tollgate/server-testing';
+import { freeLoopbackPort, waitFor } from '@tollgate/server-testing';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { AdmissionLeases } from './admission-leases';
 import { AdmissionService } from './admission.service';
 import { ProxyHarness, type TestKey } from '../testing/proxy-harness';
@@ -21,15 +20,6 @@ const EXACT: TokenPrice = { inputNanoUsdPerMTok: 0n, outputNanoUsdPerMTok: 1_000
 const WORDS = 10;
 const COST = computeCostNano({ inputTokens: 0, outputTokens: WORDS }, EXACT);
 const USD = 1_000_000_000n;
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * Leases on one proxy: a key far from its limits is admitted mostly under leases (few reservation
@@ -323,7 +313,7 @@ describe('admission leases on the proxy', () => {
   it('sends the waiting requests to the script when the lease cannot be made', async () => {
     // a store whose Redis is gone: the lease request fails at once
     const gone = new Redis({
-      port: await closedPort(),
+      port: await freeLoopbackPort(),
       lazyConnect: true,
       enableOfflineQueue: false,
     });

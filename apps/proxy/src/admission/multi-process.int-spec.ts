@@ -14,12 +14,16 @@ import {
   NO_LIMITS,
 } from '@tollgate/server-admission';
 import { SecretBox } from '@tollgate/server-kit';
-import { createTestRedisPrefix, type TestRedisPrefix, waitFor } from '@tollgate/server-testing';
+import {
+  createTestRedisPrefix,
+  freeLoopbackPort,
+  type TestRedisPrefix,
+  waitFor,
+} from '@tollgate/server-testing';
 import Redis from 'ioredis';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { newKeySecret, sha256, UPSTREAM_KEY } from '../testing/proxy-harness';
 import { estimateRequest } from './request-estimate';
@@ -44,18 +48,6 @@ const CHAT_BODY = {
   messages: [{ role: 'user', content: 'count to ten' }],
   max_tokens: WORDS,
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Replica {
   url: string;
@@ -174,7 +166,7 @@ describe('admission across 3 proxy processes', () => {
       if (v !== undefined) base[k] = v;
     }
     for (let i = 0; i < PROCESSES; i++) {
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const log = path.join(LOG_DIR, `${prefix.prefix.replace(/:$/, '')}-${i}.log`);
       const fd = openSync(log, 'a');
       const proc = spawn(process.execPath, [MAIN], {

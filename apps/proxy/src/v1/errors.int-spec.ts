@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freeLoopbackPort } from '@tollgate/server-testing';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import { request } from 'undici';
@@ -9,14 +8,6 @@ const MESSAGES: OpenAI.Chat.ChatCompletionMessageParam[] = [
   { role: 'user', content: 'hello out there' },
 ];
 const MAX_BODY = 64 * 1024;
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface Raw {
   status: number;
@@ -64,7 +55,7 @@ describe('errors in OpenAI format', () => {
     await h.addChannel();
     await h.addChannel({
       models: ['dead-model'],
-      baseUrl: `http://127.0.0.1:${await closedPort()}/v1`,
+      baseUrl: `http://127.0.0.1:${await freeLoopbackPort()}/v1`,
     });
     await h.addChannel({ models: ['bad-credential-model'], apiKey: 'sk-wrong' });
     // its 429 cools it down, which must not touch the other tests' channel
