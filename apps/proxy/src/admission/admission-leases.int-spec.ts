@@ -19,6 +19,8 @@ const MODEL = 'exact-model';
 const EXACT: TokenPrice = { inputNanoUsdPerMTok: 0n, outputNanoUsdPerMTok: 1_000_000_000_000n };
 const WORDS = 10;
 const COST = computeCostNano({ inputTokens: 0, outputTokens: WORDS }, EXACT);
+/** what a request settles a lease with in the unit tests: 20 tokens, costing COST */
+const USED = { inputTokens: 10, outputTokens: WORDS, cachedInputTokens: 0 };
 const USD = 1_000_000_000n;
 
 /**
@@ -222,7 +224,7 @@ describe('admission leases on the proxy', () => {
     expect(
       await sut.take(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20, clock),
     ).toBeNull();
-    sut.finished(before, COST, 20);
+    before.settle(USED, EXACT);
     await sut.stop();
     const orgScope: AdmissionScope = { kind: 'org', orgId: scope.orgId };
     const yesterday = await store.readState(orgScope, { timeZone, now: dayEnd - 1 });
@@ -279,7 +281,7 @@ describe('admission leases on the proxy', () => {
     expect(tickets.map((t) => t !== null)).toEqual([true, true, true, false, false]);
     // no script ran for the three: the first lease, and the next asked for as it ran low
     expect(calls.admits).toBe(2);
-    for (const t of tickets) if (t) sut.finished(t, COST, 20);
+    for (const t of tickets) if (t) t.settle(USED, EXACT);
     await sut.stop();
     const orgScope: AdmissionScope = { kind: 'org', orgId: scope.orgId };
     const s = await store.readState(orgScope, { timeZone: 'UTC' });
@@ -302,12 +304,35 @@ describe('admission leases on the proxy', () => {
     const mine = sut.take(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20, Date.now());
     if (mine === null || mine instanceof Promise)
       throw new Error('expected a lease of its own key');
-    sut.finished(mine, COST, 20);
+    mine.settle(USED, EXACT);
     await sut.stop();
     const s = await store.readState({ kind: 'org', orgId: scope.orgId }, { timeZone: 'UTC' });
     expect([s.total.spentNano, s.total.reservedNano]).toEqual([COST, 0n]);
     const elsewhere = await store.readState({ kind: 'org', orgId: other }, { timeZone: 'UTC' });
     expect([elsewhere.total.spentNano, elsewhere.total.reservedNano]).toEqual([0n, 0n]);
+  });
+
+  it('settles a lease at the sum of what each of its requests costs alone, each rounded once', async () => {
+    const { sut, scope } = leasesOn(store, 8);
+    // half a nano-USD per request: each rounds up to 1, their sum is 2 (not 1.0 rounded to 1)
+    const half: TokenPrice = { inputNanoUsdPerMTok: 500_000n, outputNanoUsdPerMTok: 0n };
+    const oneToken = { inputTokens: 1, outputTokens: 0, cachedInputTokens: 0 };
+    sut.admitted(scope, 1n, 1, true, Date.now());
+    sut.admitted(scope, 1n, 1, true, Date.now());
+    await waitFor(() => sut.openLeases === 1, { what: 'a lease', timeoutMs: 2000 });
+    // a lease of three (one and a half times the two arrivals)
+    const tickets = [1, 2, 3].map(() => {
+      const t = sut.take(scope.orgId, scope.tenantId, scope.keyId, null, 1n, 1, Date.now());
+      if (t === null || t instanceof Promise) throw new Error('expected a lease at once');
+      return t;
+    });
+    tickets[0].settle(oneToken, half);
+    tickets[1].settle(oneToken, half);
+    // no price known for the third: its tokens count, its cost is 0
+    tickets[2].settle(oneToken, null);
+    await sut.stop();
+    const s = await store.readState({ kind: 'org', orgId: scope.orgId }, { timeZone: 'UTC' });
+    expect([s.total.spentNano, s.total.reservedNano]).toEqual([2n, 0n]);
   });
 
   it('sends the waiting requests to the script when the lease cannot be made', async () => {

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import type { TokenPrice } from '@tollgate/pricing';
+import type { TokenUsage } from '@tollgate/providers';
 import {
   type AdmissionStore,
+  formatResetDuration,
   MAX_ADMISSION_NANO,
   MAX_ADMISSION_TOKENS,
   type RateLimitSnapshot,
-  type RateLimitStatus,
   type Reservation,
 } from '@tollgate/server-admission';
+import { actualCostNano, actualTokens, type AdmissionSettlement } from './settlement';
 
 /** How leases are sized and when they are taken (ADMISSION_LEASE_* settings). */
 export interface LeaseSettings {
@@ -29,35 +32,126 @@ export interface LeaseScope {
   timeZone: string;
 }
 
-/** One request admitted under a lease: what it settles into. */
-export interface LeaseTicket {
-  readonly lease: Lease;
-  readonly rateLimits: RateLimitSnapshot;
+/**
+ * What a request admitted under a lease holds: the lease itself (no object of its own per request).
+ * Its usage record settles it into the lease (`settle`), exactly once.
+ */
+export interface LeaseTicket extends AdmissionSettlement {
+  /** the `x-ratelimit-*` headers of the request just admitted, taken at `now`; null when unlimited */
+  rateLimitHeaders(now: number): Record<string, string> | null;
 }
 
-class Lease {
+/**
+ * The `x-ratelimit-*` headers of the requests admitted under one lease: the store's answer when the
+ * lease was granted (`limits`, which counts the whole lease as used), with what the lease has not
+ * handed out yet counted as free again and the resets `elapsedMs` nearer — the same texts as
+ * `rateLimitHeaders` of that view, built without the view. The limits' texts are made once, the
+ * resets' once per millisecond: a busy lease hands out several requests in one.
+ */
+export class LeaseRateLimitTexts {
+  private readonly requestLimit: string;
+  private readonly tokenLimit: string;
+  private resetsAt = -1;
+  private requestReset = '';
+  private tokenReset = '';
+
+  constructor(private readonly limits: RateLimitSnapshot) {
+    this.requestLimit = limits.requests === null ? '' : String(limits.requests.limit);
+    this.tokenLimit = limits.tokens === null ? '' : String(limits.tokens.limit);
+  }
+
+  headers(
+    requestsLeft: number,
+    tokensLeft: number,
+    elapsedMs: number,
+  ): Record<string, string> | null {
+    const { requests, tokens } = this.limits;
+    if (elapsedMs !== this.resetsAt) {
+      this.resetsAt = elapsedMs;
+      if (requests !== null) this.requestReset = formatResetDuration(requests.resetMs - elapsedMs);
+      if (tokens !== null) this.tokenReset = formatResetDuration(tokens.resetMs - elapsedMs);
+    }
+    if (requests !== null && tokens !== null)
+      return {
+        'x-ratelimit-limit-requests': this.requestLimit,
+        'x-ratelimit-remaining-requests': String(
+          Math.min(requests.limit, requests.remaining + requestsLeft),
+        ),
+        'x-ratelimit-reset-requests': this.requestReset,
+        'x-ratelimit-limit-tokens': this.tokenLimit,
+        'x-ratelimit-remaining-tokens': String(
+          Math.min(tokens.limit, tokens.remaining + tokensLeft),
+        ),
+        'x-ratelimit-reset-tokens': this.tokenReset,
+      };
+    if (requests !== null)
+      return {
+        'x-ratelimit-limit-requests': this.requestLimit,
+        'x-ratelimit-remaining-requests': String(
+          Math.min(requests.limit, requests.remaining + requestsLeft),
+        ),
+        'x-ratelimit-reset-requests': this.requestReset,
+      };
+    if (tokens !== null)
+      return {
+        'x-ratelimit-limit-tokens': this.tokenLimit,
+        'x-ratelimit-remaining-tokens': String(
+          Math.min(tokens.limit, tokens.remaining + tokensLeft),
+        ),
+        'x-ratelimit-reset-tokens': this.tokenReset,
+      };
+    return null;
+  }
+}
+
+class Lease implements LeaseTicket {
   costLeft: bigint;
   tokensLeft: number;
   requestsLeft: number;
   inFlight = 0;
   ran = 0;
+  /** what the requests that ended cost and their tokens: the sum of what each settles at alone */
   actualCostNano = 0n;
   actualTokens = 0;
   /** still handing out requests */
   open = true;
   closed = false;
+  /** null when the key, tenant and organisation limit neither requests nor tokens */
+  private readonly texts: LeaseRateLimitTexts | null;
 
   constructor(
+    private readonly owner: AdmissionLeases,
     readonly reservation: Reservation,
     readonly pool: Pool,
     readonly grantedAt: number,
     /** takes are refused from this instant (end of life, or the day's or month's end) */
     readonly until: number,
-    readonly rateLimits: RateLimitSnapshot,
+    rateLimits: RateLimitSnapshot,
   ) {
     this.costLeft = reservation.estimatedCostNano;
     this.tokensLeft = reservation.estimatedTokens;
     this.requestsLeft = reservation.requests ?? 1;
+    this.texts =
+      rateLimits.requests !== null || rateLimits.tokens !== null
+        ? new LeaseRateLimitTexts(rateLimits)
+        : null;
+  }
+
+  rateLimitHeaders(now: number): Record<string, string> | null {
+    return this.texts === null
+      ? null
+      : this.texts.headers(this.requestsLeft, this.tokensLeft, now - this.grantedAt);
+  }
+
+  /** A request under this lease ended: its usage (null when it produced nothing) joins the settlement. */
+  settle(usage: TokenUsage | null, price: TokenPrice | null): void {
+    this.inFlight -= 1;
+    const tokens = actualTokens(usage);
+    if (tokens > 0) {
+      this.actualTokens += tokens;
+      this.actualCostNano += actualCostNano(usage, price);
+    }
+    if (!this.open && this.inFlight === 0) this.owner.close(this);
   }
 }
 
@@ -170,7 +264,7 @@ export class AdmissionLeases {
     );
   }
 
-  private takeFrom(pool: Pool, costNano: bigint, tokens: number, now: number): LeaseTicket | null {
+  private takeFrom(pool: Pool, costNano: bigint, tokens: number, now: number): Lease | null {
     for (const lease of pool.leases) {
       if (!lease.open || now >= lease.until) continue;
       if (lease.costLeft < costNano || lease.tokensLeft < tokens || lease.requestsLeft < 1)
@@ -183,7 +277,7 @@ export class AdmissionLeases {
       this.arrive(pool, costNano, tokens, now);
       if (lease.requestsLeft === 0) this.stopHanding(lease);
       this.refill(pool, lease, now);
-      return { lease, rateLimits: this.view(lease, now) };
+      return lease;
     }
     return null;
   }
@@ -211,15 +305,6 @@ export class AdmissionLeases {
     this.arrive(pool, costNano, tokens, now);
     pool.far = far;
     if (far && !pool.pending && pool.arrivals + pool.previousArrivals >= 2) this.ask(pool, now);
-  }
-
-  /** A request under a lease ended: its actual cost and tokens (0 and 0 when it produced nothing). */
-  finished(ticket: LeaseTicket, costNano: bigint, tokens: number): void {
-    const lease = ticket.lease;
-    lease.inFlight -= 1;
-    lease.actualCostNano += costNano;
-    lease.actualTokens += tokens;
-    if (!lease.open && lease.inFlight === 0) this.close(lease);
   }
 
   /** Stops handing out requests; leases with nothing in flight are settled now, the rest when their last request ends. */
@@ -319,7 +404,14 @@ export class AdmissionLeases {
           pool.far = result.farFromLimits === true;
           const granted = this.clock();
           const until = Math.min(now + s.lifeMs, result.windows.dayEnd, result.windows.monthEnd);
-          const lease = new Lease(result.reservation, pool, granted, until, result.rateLimits);
+          const lease = new Lease(
+            this,
+            result.reservation,
+            pool,
+            granted,
+            until,
+            result.rateLimits,
+          );
           if (this.stopped || granted >= until || this.poolOf(scope) !== pool) {
             lease.open = false;
             this.close(lease);
@@ -385,42 +477,16 @@ export class AdmissionLeases {
     this.closing.add(p);
   }
 
-  /** Settles a lease that hands out nothing more and has nothing in flight, once. */
-  private close(lease: Lease): void {
+  /** Settles a lease that hands out nothing more and has nothing in flight, once (its last request's settlement calls it too). */
+  close(lease: Lease): void {
     if (lease.closed) return;
     lease.closed = true;
     const r = lease.reservation;
     const ran = lease.ran;
-    const run =
-      ran === 0
-        ? () => this.store.release(r, 0)
-        : () =>
-            this.store.settle(r, {
-              costNano: lease.actualCostNano,
-              tokens: lease.actualTokens,
-              requests: ran,
-            });
+    const actual = { costNano: lease.actualCostNano, tokens: lease.actualTokens, requests: ran };
+    const run = ran === 0 ? () => this.store.release(r, 0) : () => this.store.settle(r, actual);
     const p = this.finish(r.reservationId, run).finally(() => this.closing.delete(p));
     this.closing.add(p);
-  }
-
-  /** The x-ratelimit-* view of a request under a lease: the lease's unused part is still free. */
-  private view(lease: Lease, now: number): RateLimitSnapshot {
-    if (lease.rateLimits.requests === null && lease.rateLimits.tokens === null)
-      return lease.rateLimits;
-    const elapsed = now - lease.grantedAt;
-    const adjust = (s: RateLimitStatus | null, left: number): RateLimitStatus | null =>
-      s === null
-        ? null
-        : {
-            limit: s.limit,
-            remaining: Math.min(s.limit, s.remaining + left),
-            resetMs: Math.max(0, s.resetMs - elapsed),
-          };
-    return {
-      requests: adjust(lease.rateLimits.requests, lease.requestsLeft),
-      tokens: adjust(lease.rateLimits.tokens, lease.tokensLeft),
-    };
   }
 
   private forgetIdle(): void {

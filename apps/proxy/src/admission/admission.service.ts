@@ -14,8 +14,6 @@ import {
   describeRejection,
   DuplicateReservationError,
   isAdmissionModel,
-  MAX_ADMISSION_NANO,
-  MAX_ADMISSION_TOKENS,
   rateLimitHeaders,
   type Reservation,
 } from '@tollgate/server-admission';
@@ -27,19 +25,11 @@ import { ProxyError, ProxyErrorCode } from '../v1/proxy-error';
 import { AdmissionLeases, type LeaseTicket } from './admission-leases';
 import { PriceBook } from './price-book';
 import type { PromptEstimateMode, RequestEstimate } from './request-estimate';
+import { actualCostNano, actualTokens, clampNano, clampTokens } from './settlement';
 
 /** Settlement attempts after the first: a settle is idempotent, so retrying is safe. */
 const SETTLE_RETRY_DELAYS_MS = [200, 1_000, 5_000];
 const LOG_INTERVAL_MS = 10_000;
-
-/**
- * The largest reservation or settlement: what the usage event and the ledger's bigint column hold
- * (a huge `max_tokens` on an expensive model would otherwise overflow them); far above any budget.
- */
-export const MAX_RESERVATION_NANO =
-  MAX_ADMISSION_NANO < 2n ** 63n - 1n ? MAX_ADMISSION_NANO : 2n ** 63n - 1n;
-const clampNano = (v: bigint): bigint => (v > MAX_RESERVATION_NANO ? MAX_RESERVATION_NANO : v);
-const clampTokens = (v: number): number => Math.min(v, MAX_ADMISSION_TOKENS);
 
 /** What a caller sees while the admission store cannot be reached and the key fails closed. */
 export function admissionUnavailable(): ProxyError {
@@ -63,16 +53,6 @@ function rejectionJson(ex: Exchange, status: number, body: OpenAIErrorBody): str
   }
 }
 
-/** What a request settles at: its tokens and their cost at its price; null when it produced nothing. */
-function actualUsage(
-  usage: TokenUsage | null,
-  price: TokenPrice | null,
-): { costNano: bigint; tokens: number } | null {
-  const tokens = usage ? clampTokens(usage.inputTokens + usage.outputTokens) : 0;
-  if (usage === null || tokens === 0) return null;
-  return { costNano: price ? clampNano(computeCostNano(usage, price)) : 0n, tokens };
-}
-
 /** A request on its way to the admission script, with what its admission needs. */
 interface ScriptAdmission {
   ex: Exchange;
@@ -82,6 +62,24 @@ interface ScriptAdmission {
   price: TokenPrice | null;
   costNano: bigint;
   tokens: number;
+}
+
+/**
+ * A request admitted under a lease: no round trip (the lease's script checked and reserved it), and
+ * no object of its own — the exchange settles into the lease.
+ */
+function admitLeased(
+  ex: Exchange,
+  lease: LeaseTicket,
+  price: TokenPrice | null,
+  costNano: bigint,
+  now: number,
+): true {
+  ex.rateLimitHeaders = lease.rateLimitHeaders(now);
+  ex.reservedCostNano = costNano;
+  ex.admission = lease;
+  ex.admissionPrice = price;
+  return true;
 }
 
 /** Our own mistakes (bad input to the store): a bug to surface as 500, not an outage. */
@@ -174,41 +172,18 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     const model = isAdmissionModel(ex.model) ? ex.model : null;
     const leases = this.leases;
     if (leases !== null) {
-      const ticket = leases.take(
-        r.organisationId,
-        r.tenantId,
-        r.id,
-        model,
-        costNano,
-        tokens,
-        Date.now(),
-      );
-      if (ticket instanceof Promise)
-        return ticket.then((t) =>
-          t === null
+      const now = Date.now();
+      const lease = leases.take(r.organisationId, r.tenantId, r.id, model, costNano, tokens, now);
+      if (lease instanceof Promise)
+        return lease.then((l) =>
+          l === null
             ? this.admitWithScript({ ex, record: r, model, price, costNano, tokens }, Date.now())
-            : this.admitLeased(ex, leases, t, price, costNano),
+            : admitLeased(ex, l, price, costNano, Date.now()),
         );
-      if (ticket !== null) return this.admitLeased(ex, leases, ticket, price, costNano);
+      if (lease !== null) return admitLeased(ex, lease, price, costNano, now);
     }
     // the script path only: nothing of it is built for a request admitted under a lease
     return this.admitWithScript({ ex, record: r, model, price, costNano, tokens }, Date.now());
-  }
-
-  /** A request admitted under a lease: no round trip (the lease's script checked and reserved it). */
-  private admitLeased(
-    ex: Exchange,
-    leases: AdmissionLeases,
-    ticket: LeaseTicket,
-    price: TokenPrice | null,
-    costNano: bigint,
-  ): true {
-    const limits = ticket.rateLimits;
-    if (limits.requests !== null || limits.tokens !== null)
-      ex.rateLimitHeaders = rateLimitHeaders(limits);
-    ex.reservedCostNano = costNano;
-    ex.settleAdmission = (usage) => this.finishLeased(leases, ticket, usage, price);
-    return true;
   }
 
   /** One admission script for this request (no lease had room for it, or leases are off). */
@@ -261,7 +236,8 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     }
     const reservation = result.reservation;
     ex.reservedCostNano = costNano;
-    ex.settleAdmission = (usage) => this.finish(reservation, usage, price);
+    ex.admission = { settle: (usage, p) => this.finish(reservation, usage, p) };
+    ex.admissionPrice = price;
     if (leases && result.farFromLimits !== null)
       leases.admitted(
         {
@@ -279,22 +255,12 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     return true;
   }
 
-  /** A request admitted under a lease ended: its actual cost joins the lease's settlement. */
-  private finishLeased(
-    leases: AdmissionLeases,
-    ticket: LeaseTicket,
-    usage: TokenUsage | null,
-    price: TokenPrice | null,
-  ): void {
-    const actual = actualUsage(usage, price);
-    leases.finished(ticket, actual?.costNano ?? 0n, actual?.tokens ?? 0);
-  }
-
   /** Settles with the actual cost (the same price as the reservation), or releases. */
   private finish(reservation: Reservation, usage: TokenUsage | null, price: TokenPrice | null) {
-    const actual = actualUsage(usage, price);
+    const tokens = actualTokens(usage);
+    const actual = { costNano: actualCostNano(usage, price), tokens };
     const run: () => Promise<unknown> =
-      actual === null
+      tokens === 0
         ? () => this.store.release(reservation)
         : () => this.store.settle(reservation, actual);
     void this.settleWithRetries(reservation.reservationId, run);

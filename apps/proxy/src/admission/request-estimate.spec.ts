@@ -2,7 +2,7 @@ import { ProxyEndpoint } from '@tollgate/contracts';
 import { mockPromptTokens } from '@tollgate/mock-provider';
 import { estimateChatPromptTokens } from '@tollgate/providers';
 import { MAX_ADMISSION_TOKENS } from '@tollgate/server-admission';
-import { MAX_RESERVATION_NANO } from './admission.service';
+import { MAX_RESERVATION_NANO } from './settlement';
 import { parsePrice } from './price-book';
 import {
   estimateRequest,

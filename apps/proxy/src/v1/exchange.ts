@@ -1,7 +1,9 @@
 import { type ProxyEndpoint, type UsageRecordedJobData, UsageOutcome } from '@tollgate/contracts';
+import type { TokenPrice } from '@tollgate/pricing';
 import type { TokenUsage } from '@tollgate/providers';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { AdmissionSettlement } from '../admission/settlement';
 import type { ResolvedKey } from '../auth/key-cache';
 import type { DrainService } from '../lifecycle/drain';
 import type { RoutableChannel } from '../routing/channel-table';
@@ -41,8 +43,10 @@ export class Exchange {
   rateLimitHeaders: Record<string, string> | null = null;
   /** nano-USD reserved at admission (the usage event's `reservedCostNanoUsd`) */
   reservedCostNano = 0n;
-  /** settles (or releases) the admission reservation with the recorded usage; called once */
-  settleAdmission: ((usage: TokenUsage | null) => void) | null = null;
+  /** what the recorded usage settles (the request's reservation or its lease); called once */
+  admission: AdmissionSettlement | null = null;
+  /** the price the admission estimate used: the settlement prices the actual usage with it */
+  admissionPrice: TokenPrice | null = null;
   private recorded = false;
 
   constructor(
@@ -145,10 +149,10 @@ export class Exchange {
       reservedCostNanoUsd: this.reservedCostNano.toString(),
     };
     this.deps.usage.emit(event);
-    const settle = this.settleAdmission;
-    if (settle) {
-      this.settleAdmission = null;
-      settle(usage);
+    const admission = this.admission;
+    if (admission !== null) {
+      this.admission = null;
+      admission.settle(usage, this.admissionPrice);
     }
   }
 }
