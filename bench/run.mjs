@@ -903,6 +903,25 @@ async function main() {
       })
       .filter((v) => v !== null);
   const pairedDelta = (runs, base, key, q) => median(pairedDeltas(runs, base, key, q));
+  /**
+   * Flat out (each connection sends its next request when the last answer is read), the mean
+   * latency is the number in flight over the throughput (Little's law): the part of a p50
+   * difference that comes from the CPU a feature costs. The rest is a change in the latency
+   * distribution's shape (p50 against mean).
+   */
+  const meanLatencyMs = (r) => (r.connections * 1000) / r.rps;
+  /** median over rounds of f(run, the same round's run in `base`) */
+  const pairedMedian = (runs, base, f) =>
+    median(
+      runs
+        .map((x) => {
+          const b = base.find((y) => y.round === x.round);
+          return b && x.rps > 0 && b.rps > 0 ? f(x, b) : null;
+        })
+        .filter((v) => v !== null),
+    );
+  const meanDelta = (x, b) => meanLatencyMs(x) - meanLatencyMs(b);
+  const shapeDelta = (x, b) => x.latency.p50 - b.latency.p50 - meanDelta(x, b);
   /** the middle half of the paired differences (lower and upper quartile): how far rounds disagree */
   const quartiles = (values) => {
     const v = [...values].sort((a, b) => a - b);
@@ -993,6 +1012,10 @@ async function main() {
           addedP50: pairedDelta(of(name), off, key, 'p50'),
           addedP50Quartiles: quartiles(pairedDeltas(of(name), off, key, 'p50')),
           addedP99: pairedDelta(of(name), off, key, 'p99'),
+          // flat out only: what the throughput difference alone adds to the mean latency
+          addedMean: !sc.stream && sc.rate === null ? pairedMedian(of(name), off, meanDelta) : null,
+          addedShape:
+            !sc.stream && sc.rate === null ? pairedMedian(of(name), off, shapeDelta) : null,
           rps: median(of(name).map((r) => r.rps)),
           cpuUsPerReq: median(of(name).map((r) => r.cpuUsPerReq)),
           gcMsPerKReq: gcMedian(of(name)),
@@ -1020,6 +1043,18 @@ async function main() {
           `${fmt(t.off.cpuUsPerReq, 0)} / ${fmt(t.noLimits?.cpuUsPerReq, 0)} / ${fmt(t.limits?.cpuUsPerReq, 0)} |`,
       );
     }
+  }
+  const flatOut = admissionTable.filter((t) => t.noLimits?.addedMean != null);
+  if (flatOut.length) {
+    console.log(
+      '\n| scenario (flat out) | admission adds to the mean latency (in flight / throughput) ms, no limits / limits | to the p50 beyond that (the distribution\'s shape), no limits / limits |',
+    );
+    console.log('|---|---|---|');
+    const rest = (x) => (x ? sgn(x.addedShape, 3) : '–');
+    for (const t of flatOut)
+      console.log(
+        `| ${t.scenario} | ${sgn(t.noLimits.addedMean, 3)} / ${sgn(t.limits?.addedMean, 3)} | ${rest(t.noLimits)} / ${rest(t.limits)} |`,
+      );
   }
   if (CFG.gcStats && admissionTable.length) {
     console.log(
