@@ -10,7 +10,7 @@ import {
 import { freeLoopbackPort, waitFor } from '@tollgate/server-testing';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { AdmissionLeases } from './admission-leases';
+import { AdmissionLeases, FIRST_LEASE_REQUESTS } from './admission-leases';
 import { AdmissionService } from './admission.service';
 import { ProxyHarness, type TestKey } from '../testing/proxy-harness';
 
@@ -333,6 +333,28 @@ describe('admission leases on the proxy', () => {
     await sut.stop();
     const s = await store.readState({ kind: 'org', orgId: scope.orgId }, { timeZone: 'UTC' });
     expect([s.total.spentNano, s.total.reservedNano]).toEqual([2n, 0n]);
+  });
+
+  it("asks about headroom for leases of the size the key's demand gets, not the largest", async () => {
+    const { sut, scope } = leasesOn(store, 1000);
+    const question = () =>
+      sut.headroomFor(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20).requests;
+    // no demand seen yet: room for 16 leases (the headroom) of FIRST_LEASE_REQUESTS
+    expect(question()).toBe(16 * FIRST_LEASE_REQUESTS);
+    sut.admitted(scope, COST, 20, true, Date.now());
+    // one request seen, this one the second: a lease of 3 (2 × 1.5)
+    expect(question()).toBe(16 * 3);
+    sut.admitted(scope, COST, 20, true, Date.now());
+    expect(question()).toBe(16 * 5);
+    expect(sut.headroomFor(scope.orgId, scope.tenantId, scope.keyId, null, COST, 20)).toEqual({
+      costNano: COST * 80n,
+      tokens: 20 * 80,
+      requests: 80,
+    });
+    // another organisation's key under the same id has no demand here
+    const other = sut.headroomFor('org-other', scope.tenantId, scope.keyId, null, COST, 20);
+    expect(other.requests).toBe(16 * FIRST_LEASE_REQUESTS);
+    await sut.stop();
   });
 
   it('sends the waiting requests to the script when the lease cannot be made', async () => {

@@ -23,6 +23,13 @@ export interface LeaseSettings {
   ttlMs: number;
 }
 
+/**
+ * The lease size the question about headroom assumes for a key and model whose demand this replica
+ * has not seen yet: far enough from every limit for `headroom` leases of this many requests (1,024
+ * with the defaults) before a replica starts leasing for it at all.
+ */
+export const FIRST_LEASE_REQUESTS = 128;
+
 /** What a lease is for: one key and model of one organisation and tenant. */
 export interface LeaseScope {
   orgId: string;
@@ -223,8 +230,19 @@ export class AdmissionLeases {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** The headroom to ask the script about for a request of this estimate (per-request admits). */
+  /**
+   * The headroom to ask the script about for a request of this estimate (per-request admits): room
+   * for `headroom` leases of the size this key and model's lease would get, counting this request —
+   * the size its demand on this replica gives it, or, before any demand was seen here,
+   * `FIRST_LEASE_REQUESTS`. Sizing the question by the demand, as the lease request itself is, lets a
+   * busy key take large leases without making every moderately limited key ask for room for
+   * `headroom` leases of the largest size.
+   */
   headroomFor(
+    orgId: string,
+    tenantId: string,
+    keyId: string,
+    model: string | null,
     costNano: bigint,
     tokens: number,
   ): {
@@ -232,8 +250,18 @@ export class AdmissionLeases {
     tokens: number;
     requests: number;
   } {
-    const n = this.settings.headroom * this.settings.maxRequests;
+    const pool = this.pools.get(keyId)?.get(model ?? '');
+    const size =
+      pool !== undefined && pool.scope.orgId === orgId && pool.scope.tenantId === tenantId
+        ? this.leaseSize(Math.max(pool.arrivals + 1, pool.previousArrivals))
+        : Math.min(this.settings.maxRequests, FIRST_LEASE_REQUESTS);
+    const n = this.settings.headroom * size;
     return { costNano: costNano * BigInt(n), tokens: tokens * n, requests: n };
+  }
+
+  /** The requests of a lease for a demand of this many requests a life (half as many again, at least 2). */
+  private leaseSize(demand: number): number {
+    return Math.min(this.settings.maxRequests, Math.max(2, Math.ceil(demand * 1.5)));
   }
 
   /**
@@ -364,8 +392,7 @@ export class AdmissionLeases {
 
   private ask(pool: Pool, now: number): void {
     const s = this.settings;
-    const demand = Math.max(pool.arrivals, pool.previousArrivals);
-    const requests = Math.min(s.maxRequests, Math.max(2, Math.ceil(demand * 1.5)));
+    const requests = this.leaseSize(Math.max(pool.arrivals, pool.previousArrivals));
     const unitCost = pool.maxCost > pool.previousMaxCost ? pool.maxCost : pool.previousMaxCost;
     const unitTokens = Math.max(pool.maxTokens, pool.previousMaxTokens);
     const n = BigInt(requests);

@@ -206,7 +206,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         estimatedCostNano: costNano,
         ttlMs: this.ttlMs,
         now,
-        headroom: leases?.headroomFor(costNano, tokens),
+        headroom: leases?.headroomFor(r.organisationId, r.tenantId, r.id, model, costNano, tokens),
       });
     } catch (err) {
       if (isBug(err)) throw err;

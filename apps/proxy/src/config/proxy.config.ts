@@ -115,7 +115,7 @@ export class ProxyConfig {
    */
   @IsInt() @Min(1) @Max(1000) ADMISSION_LEASE_HEADROOM: number = 8;
   /** the most requests one lease admits (leases are sized to the replica's recent demand) */
-  @IsInt() @Min(2) @Max(1000) ADMISSION_LEASE_MAX_REQUESTS: number = 128;
+  @IsInt() @Min(2) @Max(1000) ADMISSION_LEASE_MAX_REQUESTS: number = 1000;
 
   /** on shutdown, how long open requests and streams may finish before they are cut */
   @IsInt() @Min(0) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
