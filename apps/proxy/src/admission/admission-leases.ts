@@ -6,6 +6,7 @@ import {
   formatResetDuration,
   MAX_ADMISSION_NANO,
   MAX_ADMISSION_TOKENS,
+  rateLimitHeaderTexts,
   type RateLimitSnapshot,
   type Reservation,
 } from '@tollgate/server-admission';
@@ -56,58 +57,33 @@ export interface LeaseTicket extends AdmissionSettlement {
  * resets' once per millisecond: a busy lease hands out several requests in one.
  */
 export class LeaseRateLimitTexts {
-  private readonly requestLimit: string;
-  private readonly tokenLimit: string;
+  /** null when that limit is not set */
+  private readonly requestLimit: string | null;
+  private readonly tokenLimit: string | null;
   private resetsAt = -1;
   private requestReset = '';
   private tokenReset = '';
 
   constructor(private readonly limits: RateLimitSnapshot) {
-    this.requestLimit = limits.requests === null ? '' : String(limits.requests.limit);
-    this.tokenLimit = limits.tokens === null ? '' : String(limits.tokens.limit);
+    this.requestLimit = limits.requests === null ? null : String(limits.requests.limit);
+    this.tokenLimit = limits.tokens === null ? null : String(limits.tokens.limit);
   }
 
-  headers(
-    requestsLeft: number,
-    tokensLeft: number,
-    elapsedMs: number,
-  ): Record<string, string> | null {
+  headers(requestsLeft: number, tokensLeft: number, elapsedMs: number): Record<string, string> {
     const { requests, tokens } = this.limits;
     if (elapsedMs !== this.resetsAt) {
       this.resetsAt = elapsedMs;
       if (requests !== null) this.requestReset = formatResetDuration(requests.resetMs - elapsedMs);
       if (tokens !== null) this.tokenReset = formatResetDuration(tokens.resetMs - elapsedMs);
     }
-    if (requests !== null && tokens !== null)
-      return {
-        'x-ratelimit-limit-requests': this.requestLimit,
-        'x-ratelimit-remaining-requests': String(
-          Math.min(requests.limit, requests.remaining + requestsLeft),
-        ),
-        'x-ratelimit-reset-requests': this.requestReset,
-        'x-ratelimit-limit-tokens': this.tokenLimit,
-        'x-ratelimit-remaining-tokens': String(
-          Math.min(tokens.limit, tokens.remaining + tokensLeft),
-        ),
-        'x-ratelimit-reset-tokens': this.tokenReset,
-      };
-    if (requests !== null)
-      return {
-        'x-ratelimit-limit-requests': this.requestLimit,
-        'x-ratelimit-remaining-requests': String(
-          Math.min(requests.limit, requests.remaining + requestsLeft),
-        ),
-        'x-ratelimit-reset-requests': this.requestReset,
-      };
-    if (tokens !== null)
-      return {
-        'x-ratelimit-limit-tokens': this.tokenLimit,
-        'x-ratelimit-remaining-tokens': String(
-          Math.min(tokens.limit, tokens.remaining + tokensLeft),
-        ),
-        'x-ratelimit-reset-tokens': this.tokenReset,
-      };
-    return null;
+    return rateLimitHeaderTexts(
+      this.requestLimit,
+      requests === null ? '' : String(Math.min(requests.limit, requests.remaining + requestsLeft)),
+      this.requestReset,
+      this.tokenLimit,
+      tokens === null ? '' : String(Math.min(tokens.limit, tokens.remaining + tokensLeft)),
+      this.tokenReset,
+    );
   }
 }
 
@@ -154,7 +130,7 @@ class Lease implements LeaseTicket {
   settle(usage: TokenUsage | null, price: TokenPrice | null): void {
     this.inFlight -= 1;
     const tokens = actualTokens(usage);
-    if (tokens > 0) {
+    if (usage !== null && tokens > 0) {
       this.actualTokens += tokens;
       this.actualCostNano += actualCostNano(usage, price);
     }

@@ -258,11 +258,12 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
   /** Settles with the actual cost (the same price as the reservation), or releases. */
   private finish(reservation: Reservation, usage: TokenUsage | null, price: TokenPrice | null) {
     const tokens = actualTokens(usage);
-    const actual = { costNano: actualCostNano(usage, price), tokens };
-    const run: () => Promise<unknown> =
-      tokens === 0
-        ? () => this.store.release(reservation)
-        : () => this.store.settle(reservation, actual);
+    let run: () => Promise<unknown>;
+    if (usage === null || tokens === 0) run = () => this.store.release(reservation);
+    else {
+      const actual = { costNano: actualCostNano(usage, price), tokens };
+      run = () => this.store.settle(reservation, actual);
+    }
     void this.settleWithRetries(reservation.reservationId, run);
   }
 

@@ -17,11 +17,9 @@ export function actualTokens(usage: TokenUsage | null): number {
   return usage === null ? 0 : clampTokens(usage.inputTokens + usage.outputTokens);
 }
 
-/** The cost a request settles at: its tokens at the price it was admitted with (0 when it produced none). */
-export function actualCostNano(usage: TokenUsage | null, price: TokenPrice | null): bigint {
-  return usage === null || price === null || actualTokens(usage) === 0
-    ? 0n
-    : clampNano(computeCostNano(usage, price));
+/** The cost a request that produced tokens settles at: at the price it was admitted with (0 without one). */
+export function actualCostNano(usage: TokenUsage, price: TokenPrice | null): bigint {
+  return price === null ? 0n : clampNano(computeCostNano(usage, price));
 }
 
 /**

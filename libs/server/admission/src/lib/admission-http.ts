@@ -25,28 +25,51 @@ export function formatResetDuration(ms: number): string {
 
 /** The x-ratelimit-* headers of a limited key (empty when neither requests nor tokens are limited). */
 export function rateLimitHeaders(rateLimits: RateLimitSnapshot): Record<string, string> {
-  const { requests, tokens } = rateLimits;
+  const { requests: r, tokens: t } = rateLimits;
+  return rateLimitHeaderTexts(
+    r ? String(r.limit) : null,
+    r ? String(r.remaining) : '',
+    r ? formatResetDuration(r.resetMs) : '',
+    t ? String(t.limit) : null,
+    t ? String(t.remaining) : '',
+    t ? formatResetDuration(t.resetMs) : '',
+  );
+}
+
+/**
+ * The x-ratelimit-* headers from their texts: those of requests when `requestLimit` is not null,
+ * those of tokens when `tokenLimit` is not (the other texts of an absent limit are not read).
+ * Callers that keep texts between responses, as admission leases do, build them here too.
+ */
+export function rateLimitHeaderTexts(
+  requestLimit: string | null,
+  requestsRemaining: string,
+  requestReset: string,
+  tokenLimit: string | null,
+  tokensRemaining: string,
+  tokenReset: string,
+): Record<string, string> {
   // object literals: one shape per case, cheaper to build and to copy than properties added one by one
-  if (requests && tokens)
+  if (requestLimit !== null && tokenLimit !== null)
     return {
-      'x-ratelimit-limit-requests': String(requests.limit),
-      'x-ratelimit-remaining-requests': String(requests.remaining),
-      'x-ratelimit-reset-requests': formatResetDuration(requests.resetMs),
-      'x-ratelimit-limit-tokens': String(tokens.limit),
-      'x-ratelimit-remaining-tokens': String(tokens.remaining),
-      'x-ratelimit-reset-tokens': formatResetDuration(tokens.resetMs),
+      'x-ratelimit-limit-requests': requestLimit,
+      'x-ratelimit-remaining-requests': requestsRemaining,
+      'x-ratelimit-reset-requests': requestReset,
+      'x-ratelimit-limit-tokens': tokenLimit,
+      'x-ratelimit-remaining-tokens': tokensRemaining,
+      'x-ratelimit-reset-tokens': tokenReset,
     };
-  if (requests)
+  if (requestLimit !== null)
     return {
-      'x-ratelimit-limit-requests': String(requests.limit),
-      'x-ratelimit-remaining-requests': String(requests.remaining),
-      'x-ratelimit-reset-requests': formatResetDuration(requests.resetMs),
+      'x-ratelimit-limit-requests': requestLimit,
+      'x-ratelimit-remaining-requests': requestsRemaining,
+      'x-ratelimit-reset-requests': requestReset,
     };
-  if (tokens)
+  if (tokenLimit !== null)
     return {
-      'x-ratelimit-limit-tokens': String(tokens.limit),
-      'x-ratelimit-remaining-tokens': String(tokens.remaining),
-      'x-ratelimit-reset-tokens': formatResetDuration(tokens.resetMs),
+      'x-ratelimit-limit-tokens': tokenLimit,
+      'x-ratelimit-remaining-tokens': tokensRemaining,
+      'x-ratelimit-reset-tokens': tokenReset,
     };
   return {};
 }
